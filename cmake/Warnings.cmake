@@ -1,0 +1,10 @@
+# The warning flags every tapegrad target builds with: warning-free at -Wall -Wextra on g++ and clang.
+option(TAPEGRAD_WERROR "Treat warnings as errors" OFF)
+function(tapegrad_warnings target)
+  if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow)
+    if(TAPEGRAD_WERROR)
+      target_compile_options(${target} PRIVATE -Werror)
+    endif()
+  endif()
+endfunction()

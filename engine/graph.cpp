@@ -1,0 +1,34 @@
+// to_dot: walks the recorded edges from the root with an explicit stack (no recursion).
+#include "tapegrad/graph.hpp"
+
+#include <unordered_map>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace tapegrad {
+
+std::string to_dot(const Value& root) {
+    root.check("to_dot");
+    std::unordered_map<const detail::Node*, std::size_t> id;  // node -> its number in the picture
+    std::vector<detail::Node*> stack{root.node()};
+    std::string nodes, arrows;
+    id.emplace(root.node(), 0);
+    while (!stack.empty()) {
+        detail::Node* node = stack.back();
+        stack.pop_back();
+        const std::size_t me = id.at(node);
+        const char* fill = node->op == ops::code_of<ops::Leaf> ? "lightgrey" : "white";
+        nodes += fmt::format("  n{} [shape=record, style=filled, fillcolor={}, label=\"{{ {} | data {:.4f} | grad {:.4f} }}\"];\n", me, fill,
+                             ops::ScalarOps::names[node->op], node->value, node->grad);
+        for (std::uint32_t k = 0; k < node->n_edges; ++k) {
+            detail::Node* parent = detail::node_of_grad(node->edges[k].parent_grad);
+            auto [it, added] = id.emplace(parent, id.size());
+            if (added) stack.push_back(parent);
+            arrows += fmt::format("  n{} -> n{};\n", it->second, me);
+        }
+    }
+    return "digraph tapegrad {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n" + nodes + arrows + "}\n";
+}
+
+}  // namespace tapegrad

@@ -1,0 +1,113 @@
+// Value's out-of-line parts: leaves, parameters, backward, and the errors handles raise.
+#include "tapegrad/value.hpp"
+
+#include <mutex>
+#include <ostream>
+#include <string>
+
+#include <boost/pool/pool.hpp>
+
+namespace tapegrad {
+
+namespace detail {
+
+void throw_stale(const char* op, std::uint64_t recorded, std::uint64_t now) {
+    throw Error(std::string(op) + ": the value's tape was cleared (value recorded in generation " +
+                std::to_string(recorded) + ", tape now at generation " + std::to_string(now) +
+                "); keep values that must outlive Tape::clear() as parameters (Value::parameter)");
+}
+
+void throw_empty(const char* op) {
+    throw Error(std::string(op) + ": empty Value (default-constructed, never assigned)");
+}
+
+void throw_mixed_tapes(const char* op) {
+    throw Error(std::string(op) + ": operands were recorded on different tapes");
+}
+
+void throw_size_mismatch(const char* op, std::size_t a, std::size_t b) {
+    throw Error(std::string(op) + ": operand sizes differ: " + std::to_string(a) + " vs " + std::to_string(b));
+}
+
+namespace {
+// Parameters live outside every tape, in one process-wide pool.
+struct ParameterPool {
+    std::mutex mutex;
+    boost::pool<> pool{sizeof(Node)};  // unordered malloc/free: O(1) each
+};
+ParameterPool& parameter_pool() {
+    static ParameterPool* instance = new ParameterPool;  // never destroyed: parameters may outlive main's locals
+    return *instance;
+}
+}  // namespace
+
+}  // namespace detail
+
+Value::Value(double x) : Value(Tape::current(), x) {}
+
+Value::Value(Tape& tape, double x) {
+    node_ = tape.record(x, ops::code_of<ops::Leaf>, 0);
+    tape_ = &tape;
+    generation_ = tape.generation();
+}
+
+Value Value::parameter(double x) {
+    detail::ParameterPool& p = detail::parameter_pool();
+    detail::Node* node;
+    {
+        std::lock_guard<std::mutex> lock(p.mutex);
+        node = static_cast<detail::Node*>(p.pool.malloc());
+    }
+    if (node == nullptr) throw Error("parameter: out of memory");
+    *node = detail::Node{x, 0.0, nullptr, 0, ops::code_of<ops::Leaf>};
+    return wrap(node, nullptr);
+}
+
+void Value::release_parameter(Value& p) {
+    if (!p.is_parameter()) throw Error("release_parameter: the value is not a parameter");
+    detail::ParameterPool& pool = detail::parameter_pool();
+    {
+        std::lock_guard<std::mutex> lock(pool.mutex);
+        pool.pool.free(p.node_);
+    }
+    p = Value();
+}
+
+void Value::set_data(double x) {
+    check("set_data");
+    if (node_->op != ops::code_of<ops::Leaf>)
+        throw Error(std::string("set_data: only leaves and parameters can be assigned, this value is the result of '") +
+                    op() + "'");
+    node_->value = x;
+}
+
+void Value::backward(double seed) const {
+    check("backward");
+    if (tape_ == nullptr) {
+        node_->grad += seed;  // a parameter depends on nothing but itself
+        return;
+    }
+    tape_->backward(node_, seed);
+}
+
+bool Value::is_leaf() const {
+    check("is_leaf");
+    return node_->op == ops::code_of<ops::Leaf>;
+}
+
+bool Value::valid() const {
+    if (node_ == nullptr) return false;
+    return tape_ == nullptr || generation_ == tape_->generation();
+}
+
+const char* Value::op() const {
+    check("op");
+    return ops::ScalarOps::names[node_->op];
+}
+
+std::ostream& operator<<(std::ostream& os, const Value& v) {
+    if (!v.valid()) return os << "Value(invalid)";
+    return os << "Value(data=" << v.data() << ", grad=" << v.grad() << ")";
+}
+
+}  // namespace tapegrad

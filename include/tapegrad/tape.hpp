@@ -1,0 +1,213 @@
+// The tape: every recorded scalar node and its partial derivatives, in recording order.
+//
+// Recording order is a topological order, so backward is one reverse sweep:
+//
+//   nodes  (chunks of Node, 32 bytes each; a Value points at one)
+//   +--------+--------+--------+--------+
+//   | value  | value  | value  | value  |  ...     node i was recorded before node i+1
+//   | grad   | grad   | grad   | grad   |
+//   | edges -+ edges -+ edges -+ edges -+
+//   +----|---+----|---+----|---+----|---+
+//        v        v        v        v
+//   edges  (chunks of Edge, 16 bytes each)
+//   +---------------+---------------+---------------+---
+//   | partial       | partial       | partial       |      d node / d parent, computed
+//   | parent_grad * | parent_grad * | parent_grad * |      while recording
+//   +---------------+---------------+---------------+---
+//
+// backward: for each node from the root down to the first:  parent_grad += partial * grad.
+// Chunks are kept when the tape is cleared, so a warm tape records without touching the heap.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include <boost/container/vector.hpp>
+
+#include "tapegrad/error.hpp"
+
+namespace tapegrad {
+
+class Tape;
+class Value;
+
+namespace detail {
+
+// One partial derivative of a node: d(node)/d(parent), and where the parent's grad lives.
+struct Edge {
+    double partial;
+    double* parent_grad;
+};
+
+// One recorded scalar. Parameters are Nodes too, living outside any tape.
+struct Node {
+    double value;
+    double grad;
+    Edge* edges;             // this node's n_edges partials
+    std::uint32_t n_edges;
+    std::uint16_t op;        // index into the scalar op table (ops/scalar_ops.hpp)
+};
+
+// Every Edge points at a Node's grad; this recovers the Node (for graph walks, not for backward).
+inline Node* node_of_grad(double* grad) {
+    return reinterpret_cast<Node*>(reinterpret_cast<char*>(grad) - offsetof(Node, grad));
+}
+
+// A growing sequence of T in fixed-size chunks. Slots never move, so pointers into it stay
+// valid until rewind(); rewind() keeps the chunks for reuse.
+template <class T>
+class Chunks {
+public:
+    explicit Chunks(std::size_t chunk_size) : chunk_size_(chunk_size) {}
+
+    // n contiguous slots, left uninitialised.
+    T* take(std::size_t n) {
+        if (static_cast<std::size_t>(end_ - cur_) < n) [[unlikely]] next_chunk(n);
+        T* p = cur_;
+        cur_ += n;
+        return p;
+    }
+
+    void rewind() {
+        if (!chunks_.empty()) enter(0);
+    }
+
+    void release() {
+        chunks_.clear();
+        cur_ = end_ = nullptr;
+        active_ = 0;
+    }
+
+    struct Chunk {
+        std::unique_ptr<T[]> data;
+        std::size_t capacity;
+        std::size_t used;  // up to date for every chunk before the active one
+    };
+
+    // Chunks in use, the last one partly; used_in(i) slots of chunk i hold data.
+    std::size_t chunks_in_use() const { return chunks_.empty() ? 0 : active_ + 1; }
+    T* chunk_data(std::size_t i) const { return chunks_[i].data.get(); }
+    std::size_t used_in(std::size_t i) const {
+        return i == active_ ? static_cast<std::size_t>(cur_ - chunks_[i].data.get()) : chunks_[i].used;
+    }
+    std::size_t size() const {
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < chunks_in_use(); ++i) n += used_in(i);
+        return n;
+    }
+    std::size_t capacity() const {
+        std::size_t n = 0;
+        for (const Chunk& c : chunks_) n += c.capacity;
+        return n;
+    }
+    // Index of the chunk holding p, or npos.
+    std::size_t find(const T* p) const {
+        for (std::size_t i = 0; i < chunks_in_use(); ++i) {
+            const T* d = chunks_[i].data.get();
+            if (p >= d && p < d + used_in(i)) return i;
+        }
+        return npos;
+    }
+    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+private:
+    void enter(std::size_t i) {
+        active_ = i;
+        cur_ = chunks_[i].data.get();
+        end_ = cur_ + chunks_[i].capacity;
+    }
+
+    // Close the active chunk and move to the next one that holds n slots (reused or new).
+    void next_chunk(std::size_t n) {
+        std::size_t next = 0;
+        if (!chunks_.empty()) {
+            chunks_[active_].used = static_cast<std::size_t>(cur_ - chunks_[active_].data.get());
+            next = active_ + 1;
+        }
+        while (next < chunks_.size() && chunks_[next].capacity < n) {
+            chunks_[next].used = 0;  // too small for this request: skip it, keep it for later
+            ++next;
+        }
+        if (next == chunks_.size()) {
+            const std::size_t capacity = n > chunk_size_ ? n : chunk_size_;
+            chunks_.push_back(Chunk{std::unique_ptr<T[]>(new T[capacity]), capacity, 0});
+        }
+        enter(next);
+    }
+
+    std::size_t chunk_size_;
+    boost::container::vector<Chunk> chunks_;
+    std::size_t active_ = 0;
+    T* cur_ = nullptr;
+    T* end_ = nullptr;
+};
+
+}  // namespace detail
+
+// The record of a forward pass. Each thread has its own current tape (Tape::current());
+// op results live on it until clear().
+class Tape {
+public:
+    Tape();
+    ~Tape();
+    Tape(const Tape&) = delete;
+    Tape& operator=(const Tape&) = delete;
+
+    // The calling thread's tape.
+    static Tape& current();
+
+    // Ends a step: forgets every recorded node and keeps the memory for the next step.
+    // Handles to the forgotten nodes raise Error from then on; parameters are untouched.
+    void clear();
+    // clear(), and also returns the memory to the heap.
+    void release_memory();
+    // Sets the grad of every node on this tape to zero (parameters are not on the tape).
+    void zero_grad();
+
+    std::size_t size() const { return nodes_.size(); }         // nodes recorded
+    std::size_t edge_count() const { return edges_.size(); }   // partials recorded
+    std::size_t bytes_used() const;                            // by nodes and edges
+    std::size_t bytes_reserved() const;                        // held, used or not
+    std::uint64_t generation() const { return generation_; }  // bumped by clear()
+    bool grad_enabled() const { return grad_enabled_; }
+
+    // Appends a node with room for n_edges partials; the caller fills them in.
+    detail::Node* record(double value, std::uint16_t op, std::uint32_t n_edges) {
+        detail::Node* node = nodes_.take(1);
+        node->value = value;
+        node->grad = 0.0;
+        node->edges = edges_.take(n_edges);
+        node->n_edges = n_edges;
+        node->op = op;
+        return node;
+    }
+
+    // Adds seed to root's grad and sweeps the tape from root down to its first node.
+    void backward(detail::Node* root, double seed);
+
+private:
+    friend class NoGrad;
+
+    detail::Chunks<detail::Node> nodes_;
+    detail::Chunks<detail::Edge> edges_;
+    std::uint64_t generation_ = 1;
+    bool grad_enabled_ = true;
+    bool swept_ = false;  // a backward has run since clear(): interior grads may be non-zero
+};
+
+// While alive, ops on the current thread's current tape record no partials: their results are
+// constants that gradients do not flow through (like torch.no_grad()).
+class NoGrad {
+public:
+    NoGrad();
+    ~NoGrad();
+    NoGrad(const NoGrad&) = delete;
+    NoGrad& operator=(const NoGrad&) = delete;
+
+private:
+    Tape& tape_;
+    bool was_enabled_;
+};
+
+}  // namespace tapegrad

@@ -1,0 +1,123 @@
+// Value: a handle to a double-precision scalar recorded on a tape (or a parameter).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <iosfwd>
+#include <span>
+#include <vector>
+
+#include "tapegrad/tape.hpp"
+
+namespace tapegrad {
+
+namespace detail {
+[[noreturn]] void throw_stale(const char* op, std::uint64_t recorded, std::uint64_t now);
+[[noreturn]] void throw_empty(const char* op);
+[[noreturn]] void throw_mixed_tapes(const char* op);
+[[noreturn]] void throw_size_mismatch(const char* op, std::size_t a, std::size_t b);
+}  // namespace detail
+
+// A Value names one node: either on a tape (an op result or a plain leaf, valid until that tape
+// is cleared) or a parameter (a leaf that survives clear()). Copying a Value copies the handle,
+// not the node. Arithmetic records a new node on the operands' tape.
+class Value {
+public:
+    Value() noexcept = default;  // an empty handle; using it raises Error
+    Value(double x);             // NOLINT: implicit on purpose, a leaf on the current tape
+    Value(Tape& tape, double x); // a leaf on the given tape
+
+    // A leaf that survives Tape::clear(): what nn's weights are made of. It lives until
+    // release_parameter() or the end of the program; nn modules release theirs.
+    static Value parameter(double x);
+    // Returns a parameter's memory; every handle to it is dangling afterwards.
+    static void release_parameter(Value& p);
+
+    double data() const { check("data"); return node_->value; }
+    double grad() const { check("grad"); return node_->grad; }
+    void set_data(double x);     // leaves and parameters only
+    void set_grad(double g) { check("set_grad"); node_->grad = g; }
+    void zero_grad() { set_grad(0.0); }
+
+    // Seeds this node's grad with `seed` (d self / d self = 1) and sweeps the tape backwards,
+    // accumulating into every leaf and parameter that this value depends on. Grads accumulate
+    // across calls until zeroed; calling it again over the same graph is allowed.
+    void backward(double seed = 1.0) const;
+
+    bool is_parameter() const { return node_ != nullptr && tape_ == nullptr; }
+    bool is_leaf() const;       // a leaf on a tape, or a parameter
+    bool valid() const;         // non-empty and its tape not cleared since it was recorded
+    const char* op() const;     // "leaf", "+", "tanh", ...
+    Tape* tape() const { return tape_; }  // nullptr for parameters
+
+    // The unary ops; each one's value and derivative are in ops/scalar_ops.hpp.
+    Value pow(double exponent) const;
+    Value pow(const Value& exponent) const;
+    Value relu() const;
+    Value tanh() const;
+    Value sigmoid() const;
+    Value exp() const;
+    Value log() const;
+    Value sqrt() const;
+    Value abs() const;
+    Value sin() const;
+    Value cos() const;
+
+    Value& operator+=(const Value& o);
+    Value& operator-=(const Value& o);
+    Value& operator*=(const Value& o);
+    Value& operator/=(const Value& o);
+    Value& operator+=(double o);
+    Value& operator-=(double o);
+    Value& operator*=(double o);
+    Value& operator/=(double o);
+
+    // For recorders and the engine: raises Error if the handle is empty or its tape was cleared.
+    void check(const char* op) const {
+        if (tape_ != nullptr) {
+            if (generation_ != tape_->generation()) [[unlikely]]
+                detail::throw_stale(op, generation_, tape_->generation());
+        } else if (node_ == nullptr) [[unlikely]] {
+            detail::throw_empty(op);
+        }
+    }
+    detail::Node* node() const { return node_; }
+    static Value wrap(detail::Node* node, Tape* tape) {
+        Value v;
+        v.node_ = node;
+        v.tape_ = tape;
+        v.generation_ = tape != nullptr ? tape->generation() : 0;
+        return v;
+    }
+
+private:
+    detail::Node* node_ = nullptr;
+    Tape* tape_ = nullptr;  // nullptr for parameters (and for the empty handle)
+    std::uint64_t generation_ = 0;
+};
+
+Value operator+(const Value& a, const Value& b);
+Value operator-(const Value& a, const Value& b);
+Value operator*(const Value& a, const Value& b);
+Value operator/(const Value& a, const Value& b);
+Value operator+(const Value& a, double b);
+Value operator-(const Value& a, double b);
+Value operator*(const Value& a, double b);
+Value operator/(const Value& a, double b);
+Value operator+(double a, const Value& b);
+Value operator-(double a, const Value& b);
+Value operator*(double a, const Value& b);
+Value operator/(double a, const Value& b);
+Value operator-(const Value& a);
+
+// Fused n-ary ops: one node with many parents.
+Value sum(std::span<const Value> xs);                             // x0 + x1 + ...
+Value dot(std::span<const Value> a, std::span<const Value> b);    // a0*b0 + a1*b1 + ...
+inline Value sum(std::initializer_list<Value> xs) { return sum(std::span<const Value>(xs.begin(), xs.size())); }
+
+std::ostream& operator<<(std::ostream& os, const Value& v);
+
+}  // namespace tapegrad
+
+#include "tapegrad/ops/scalar_ops.hpp"

@@ -1,0 +1,3 @@
+// The test binary's one main.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>

@@ -1,0 +1,56 @@
+// to_dot's picture of a graph, and the library's named logger.
+#include <cstdlib>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include <doctest/doctest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <tapegrad/tapegrad.hpp>
+
+using tapegrad::Tape;
+using tapegrad::Value;
+
+namespace {
+std::size_t count(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+}
+}  // namespace
+
+TEST_CASE("to_dot draws each node once, with op, data and grad, and an arrow per operand") {
+    Tape::current().clear();
+    Value a = 2.0, b = -3.0;
+    Value c = a * b;
+    Value d = c + c.tanh() + a;  // a and c are used twice
+    d.backward();
+    const std::string dot = tapegrad::to_dot(d);
+    CHECK(count(dot, "[shape=record") == 6);  // a, b, c, tanh, +, +
+    CHECK(count(dot, " -> ") == 7);           // 2 into c, 1 into tanh, 2 into each +
+    CHECK(dot.find("{ * | data -6.0000 | grad ") != std::string::npos);
+    CHECK(dot.find("{ leaf | data 2.0000 | grad ") != std::string::npos);
+    CHECK(dot.find("{ tanh |") != std::string::npos);
+}
+
+TEST_CASE("the library logs through its own named logger, never the default one") {
+    auto& log = tapegrad::logger();
+    CHECK(log.name() == "tapegrad");
+    CHECK(&log != spdlog::default_logger_raw());
+    if (std::getenv("TAPEGRAD_LOG") == nullptr) CHECK(log.level() == spdlog::level::off);
+
+    std::ostringstream captured_default;
+    auto default_before = spdlog::default_logger();
+    auto capture = std::make_shared<spdlog::logger>(
+        "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured_default));
+    capture->set_level(spdlog::level::trace);
+    spdlog::set_default_logger(capture);
+    const auto level_before = log.level();
+    log.set_level(spdlog::level::trace);
+    Tape::current().clear();  // logs a trace line on "tapegrad"
+    log.set_level(level_before);
+    spdlog::set_default_logger(default_before);
+    CHECK(captured_default.str().empty());
+}

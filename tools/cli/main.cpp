@@ -1,0 +1,45 @@
+// The tapegrad command: one subcommand per file, dispatched here.
+// Exit status: 0 on success, 2 on bad usage, 1 on a failure; errors are one line on stderr.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include <tapegrad/tapegrad.hpp>
+
+#include "commands.hpp"
+
+namespace {
+constexpr const char* kUsage =
+    "usage: tapegrad <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  article   the backpropagation article's worked example, figure by figure\n"
+    "\n"
+    "tapegrad <command> --help describes a command's options.\n";
+}
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+        std::fputs(kUsage, args.empty() ? stderr : stdout);
+        return args.empty() ? 2 : 0;
+    }
+    if (args[0] == "--version") {
+        std::printf("tapegrad %s\n", TAPEGRAD_VERSION);
+        return 0;
+    }
+    const std::string command = args[0];
+    args.erase(args.begin());
+    try {
+        if (command == "article") return tapegrad::cli::article(args);
+        std::fprintf(stderr, "tapegrad: unknown command '%s'\n%s", command.c_str(), kUsage);
+        return 2;
+    } catch (const tapegrad::cli::UsageError& e) {
+        std::fprintf(stderr, "tapegrad %s: %s (see tapegrad %s --help)\n", command.c_str(), e.what(), command.c_str());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "tapegrad %s: %s\n", command.c_str(), e.what());
+        return 1;
+    }
+}
