@@ -15,7 +15,7 @@ constexpr std::size_t kEdgesPerChunk = (2u << 20) / sizeof(detail::Edge);
 }  // namespace
 
 Tape::Tape() : nodes_(kNodesPerChunk), edges_(kEdgesPerChunk) {}
-Tape::~Tape() = default;
+Tape::~Tape() { arena_.rewind(); }  // entry data first: it may hand memory back to the tape
 
 Tape& Tape::current() {
     thread_local Tape tape;
@@ -26,6 +26,8 @@ void Tape::clear() {
     logger().trace("tape clear: {} nodes, {} edges, generation {}", size(), edge_count(), generation_);
     nodes_.rewind();
     edges_.rewind();
+    entries_.clear();
+    arena_.rewind();
     ++generation_;
     swept_ = false;
 }
@@ -34,6 +36,8 @@ void Tape::release_memory() {
     clear();
     nodes_.release();
     edges_.release();
+    entries_ = {};
+    arena_.release();
 }
 
 void Tape::zero_grad() {
@@ -48,37 +52,74 @@ std::size_t Tape::bytes_used() const {
 }
 
 std::size_t Tape::bytes_reserved() const {
-    return nodes_.capacity() * sizeof(detail::Node) + edges_.capacity() * sizeof(detail::Edge);
+    return nodes_.capacity() * sizeof(detail::Node) + edges_.capacity() * sizeof(detail::Edge) +
+           entries_.capacity() * sizeof(detail::Entry) + arena_.bytes_reserved();
+}
+
+std::size_t Tape::index_of(const detail::Node* node) const {
+    const std::size_t c = nodes_.find(node);
+    if (c == detail::Chunks<detail::Node>::npos) throw Error("backward: the value is not on this tape");
+    std::size_t index = static_cast<std::size_t>(node - nodes_.chunk_data(c));
+    for (std::size_t i = 0; i < c; ++i) index += nodes_.used_in(i);
+    return index;
 }
 
 void Tape::backward(detail::Node* root, double seed) {
-    const std::size_t root_chunk = nodes_.find(root);
-    if (root_chunk == detail::Chunks<detail::Node>::npos) [[unlikely]]
-        throw Error("backward: the value is not on this tape");
+    const std::size_t node_end = index_of(root) + 1;
+    // Entries recorded before the root: their position is at most the root's index.
+    std::size_t entry_end = entries_.size();
+    while (entry_end > 0 && entries_[entry_end - 1].position >= node_end) --entry_end;
+    restart_interior_grads(node_end, entry_end);
+    root->grad += seed;
+    sweep(node_end, entry_end);
+}
 
-    // A previous sweep left grads in interior nodes; start them from zero so that this sweep
-    // adds exactly d root / d leaf into the leaves (leaf and parameter grads accumulate).
+void Tape::backward_from_entry(std::size_t entry) {
+    if (entry >= entries_.size()) throw Error("backward: the tensor's entry is not on this tape");
+    restart_interior_grads(entries_[entry].position, entry);
+    sweep(entries_[entry].position, entry + 1);
+}
+
+// A previous sweep left grads in interior nodes; start them from zero so that this sweep adds
+// exactly d root / d leaf into the leaves (leaf and parameter grads accumulate).
+void Tape::restart_interior_grads(std::size_t node_end, std::size_t entry_end) {
     if (swept_) {
-        for (std::size_t c = 0; c <= root_chunk; ++c) {
-            detail::Node* chunk = nodes_.chunk_data(c);
-            const std::size_t n = c == root_chunk ? static_cast<std::size_t>(root - chunk) + 1 : nodes_.used_in(c);
-            for (std::size_t i = 0; i < n; ++i)
-                if (chunk[i].n_edges != 0) chunk[i].grad = 0.0;
+        const std::size_t per = nodes_.chunk_size();
+        for (std::size_t i = 0; i < node_end; ++i) {
+            detail::Node& node = nodes_.chunk_data(i / per)[i % per];
+            if (node.n_edges != 0) node.grad = 0.0;
         }
+        for (std::size_t k = 0; k < entry_end; ++k)
+            if (entries_[k].restart != nullptr) entries_[k].restart(entries_[k].data);
     }
     swept_ = true;
-    root->grad += seed;
+}
 
-    // The reverse sweep. Nodes with a zero grad pass nothing on, so they are skipped.
-    for (std::size_t c = root_chunk + 1; c-- > 0;) {
+void Tape::sweep(std::size_t node_end, std::size_t entry_end) {
+    for (std::size_t k = entry_end; k-- > 0;) {
+        const detail::Entry& entry = entries_[k];
+        sweep_nodes(entry.position, node_end);
+        entry.backward(entry.data);
+        node_end = entry.position;
+    }
+    sweep_nodes(0, node_end);
+}
+
+// The reverse sweep over scalar nodes [begin, end). Nodes with a zero grad pass nothing on,
+// so they are skipped.
+void Tape::sweep_nodes(std::size_t begin, std::size_t end) {
+    const std::size_t per = nodes_.chunk_size();  // every node chunk is full but the last
+    while (end > begin) {
+        const std::size_t c = (end - 1) / per, base = c * per;
+        const std::size_t lo = begin > base ? begin - base : 0;
         const detail::Node* chunk = nodes_.chunk_data(c);
-        const std::size_t n = c == root_chunk ? static_cast<std::size_t>(root - chunk) + 1 : nodes_.used_in(c);
-        for (std::size_t i = n; i-- > 0;) {
+        for (std::size_t i = end - base; i-- > lo;) {
             const double g = chunk[i].grad;
             if (g == 0.0) continue;
             const detail::Edge* e = chunk[i].edges;
             for (std::uint32_t k = 0; k < chunk[i].n_edges; ++k) *e[k].parent_grad += e[k].partial * g;
         }
+        end = base + lo;
     }
 }
 

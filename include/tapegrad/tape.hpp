@@ -17,11 +17,17 @@
 //
 // backward: for each node from the root down to the first:  parent_grad += partial * grad.
 // Chunks are kept when the tape is cleared, so a warm tape records without touching the heap.
+//
+// Ops that are not scalar nodes (tensor ops) record an Entry: a backward kernel, its saved data
+// (in the tape's arena) and its position among the nodes. The sweep runs each entry's kernel at
+// that position, so scalar and tensor ops share one tape and one reverse order.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
+#include <type_traits>
 
 #include <boost/container/vector.hpp>
 
@@ -101,6 +107,7 @@ public:
         for (const Chunk& c : chunks_) n += c.capacity;
         return n;
     }
+    std::size_t chunk_size() const { return chunk_size_; }
     // Index of the chunk holding p, or npos.
     std::size_t find(const T* p) const {
         for (std::size_t i = 0; i < chunks_in_use(); ++i) {
@@ -141,6 +148,87 @@ private:
     std::size_t active_ = 0;
     T* cur_ = nullptr;
     T* end_ = nullptr;
+};
+
+// Bump allocation in chunks, rewound by clear(); objects with destructors get them run at clear().
+class Arena {
+public:
+    Arena() = default;
+    Arena(const Arena&) = delete;
+    Arena& operator=(const Arena&) = delete;
+    ~Arena() { rewind(); }
+
+    void* allocate(std::size_t bytes, std::size_t align) {
+        std::size_t at = (used_ + align - 1) & ~(align - 1);
+        if (chunk_ == chunks_.size() || at + bytes > chunks_[chunk_].size) [[unlikely]] {
+            next_chunk(bytes + align);
+            at = (used_ + align - 1) & ~(align - 1);
+        }
+        used_ = at + bytes;
+        return chunks_[chunk_].data.get() + at;
+    }
+
+    template <class T, class... Args>
+    T* make(Args&&... args) {
+        T* p = new (allocate(sizeof(T), alignof(T))) T(static_cast<Args&&>(args)...);
+        if constexpr (!std::is_trivially_destructible_v<T>) {
+            auto* d = new (allocate(sizeof(Destructor), alignof(Destructor)))
+                Destructor{[](void* q) { static_cast<T*>(q)->~T(); }, p, destructors_};
+            destructors_ = d;
+        }
+        return p;
+    }
+
+    // Runs the destructors (newest first) and keeps the chunks.
+    void rewind() {
+        for (Destructor* d = destructors_; d != nullptr; d = d->next) d->destroy(d->object);
+        destructors_ = nullptr;
+        chunk_ = 0;
+        used_ = 0;
+    }
+    void release() {
+        rewind();
+        chunks_.clear();
+    }
+    std::size_t bytes_reserved() const {
+        std::size_t n = 0;
+        for (const Chunk& c : chunks_) n += c.size;
+        return n;
+    }
+
+private:
+    struct Destructor {
+        void (*destroy)(void*);
+        void* object;
+        Destructor* next;
+    };
+    struct Chunk {
+        std::unique_ptr<char[]> data;
+        std::size_t size;
+    };
+    void next_chunk(std::size_t bytes) {
+        if (chunk_ < chunks_.size()) ++chunk_;  // the active chunk is full: the next one
+        while (chunk_ < chunks_.size() && chunks_[chunk_].size < bytes) ++chunk_;
+        if (chunk_ == chunks_.size()) {
+            const std::size_t size = bytes > kChunkBytes ? bytes : kChunkBytes;
+            chunks_.push_back(Chunk{std::unique_ptr<char[]>(new char[size]), size});
+        }
+        used_ = 0;
+    }
+    static constexpr std::size_t kChunkBytes = 1u << 20;
+    boost::container::vector<Chunk> chunks_;
+    std::size_t chunk_ = 0;
+    std::size_t used_ = 0;
+    Destructor* destructors_ = nullptr;
+};
+
+// A recorded op that is not a scalar node: backward(data) runs when the sweep reaches it;
+// restart(data), if given, zeroes the grads of its outputs before a repeated sweep.
+struct Entry {
+    std::size_t position;  // how many scalar nodes were recorded before it
+    void (*backward)(void* data);
+    void (*restart)(void* data);
+    void* data;            // in the tape's arena
 };
 
 }  // namespace detail
@@ -186,11 +274,35 @@ public:
     // Adds seed to root's grad and sweeps the tape from root down to its first node.
     void backward(detail::Node* root, double seed);
 
+    // For ops that are not scalar nodes (tensor ops). record_entry appends an entry whose
+    // backward(data) the sweep runs after every node and entry recorded later; data should live
+    // in arena() so that clear() frees it. Returns the entry's index.
+    std::size_t record_entry(void (*backward_kernel)(void*), void (*restart)(void*), void* data) {
+        entries_.push_back(detail::Entry{nodes_.size(), backward_kernel, restart, data});
+        return entries_.size() - 1;
+    }
+    detail::Arena& arena() { return arena_; }
+    std::size_t entry_count() const { return entries_.size(); }
+    // Sweeps every node and entry recorded before entry `entry` (and the entry itself) in reverse
+    // order; the caller has seeded the entry's outputs.
+    void backward_from_entry(std::size_t entry);
+    // True once a backward has run since clear(): interior grads may hold an earlier sweep's
+    // values and must be restarted from zero before the next one.
+    bool swept() const { return swept_; }
+
 private:
     friend class NoGrad;
 
+    // Runs nodes [0, node_end) and entries [0, entry_end) backwards, in recording order reversed.
+    void sweep(std::size_t node_end, std::size_t entry_end);
+    void sweep_nodes(std::size_t begin, std::size_t end);
+    void restart_interior_grads(std::size_t node_end, std::size_t entry_end);
+    std::size_t index_of(const detail::Node* node) const;
+
     detail::Chunks<detail::Node> nodes_;
     detail::Chunks<detail::Edge> edges_;
+    boost::container::vector<detail::Entry> entries_;
+    detail::Arena arena_;
     std::uint64_t generation_ = 1;
     bool grad_enabled_ = true;
     bool swept_ = false;  // a backward has run since clear(): interior grads may be non-zero
