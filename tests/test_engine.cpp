@@ -31,7 +31,7 @@ TEST_CASE("fan-out: a node used many times gets the sum of its uses") {
     CHECK(leaf.grad() == 2001.0);
 }
 
-TEST_CASE("grads accumulate across backward calls; interior grads restart each sweep") {
+TEST_CASE("grads accumulate across backward calls, interior grads restart each sweep") {
     Tape::current().clear();
     Value a = 2.0, b = 5.0;
     Value c = a * b;
@@ -107,7 +107,7 @@ TEST_CASE("handles used after clear() raise Error naming the op and the clear") 
     CHECK_THROWS_WITH_AS(empty.relu(), doctest::Contains("relu: empty Value"), Error);
 }
 
-TEST_CASE("parameters survive clear(); set_data only on leaves") {
+TEST_CASE("parameters survive clear(), set_data only on leaves") {
     Tape& tape = Tape::current();
     tape.clear();
     Value w = Value::parameter(0.5);
@@ -171,7 +171,7 @@ TEST_CASE("a warm tape records without heap allocation and reuses its memory") {
     tape.clear();
 }
 
-TEST_CASE("each thread records on its own tape; mixing tapes is an error") {
+TEST_CASE("each thread records on its own tape, and mixing tapes is an error") {
     Tape::current().clear();
     Value here = 1.0;
     Tape* other_tape = nullptr;
