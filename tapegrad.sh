@@ -3,7 +3,8 @@
 #   ./tapegrad.sh demo        build, then run the article's worked example (tapegrad article)
 #   ./tapegrad.sh test        build, then run every test: the unit tests, the installed package
 #                             from a separate consumer project (find_package and pkg-config),
-#                             the benchmarks once each, and the tests under ASan and UBSan
+#                             the benchmarks once each, the tests under ASan and UBSan, and
+#                             the thread tests under TSan
 #   ./tapegrad.sh bench       build, then run the benchmarks in full
 #   ./tapegrad.sh deps        only install the Debian packages
 set -euo pipefail
@@ -60,6 +61,13 @@ sanitizers() {
         ctest --test-dir "$BUILD-asan" --output-on-failure -j "$JOBS"
 }
 
+threads() {
+    echo "== thread tests under ThreadSanitizer"
+    build "$BUILD-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_BUILD_BENCH=OFF \
+        -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer"
+    TSAN_OPTIONS=halt_on_error=1 ctest --test-dir "$BUILD-tsan" -R "thread" --output-on-failure
+}
+
 case "${1:-}" in
     deps) deps ;;
     demo)
@@ -74,6 +82,7 @@ case "${1:-}" in
         check_package
         if [[ -x "$ROOT/bench/run.sh" ]]; then "$ROOT/bench/run.sh" --quick "$BUILD"; fi
         sanitizers
+        threads
         ;;
     bench)
         deps
@@ -81,7 +90,7 @@ case "${1:-}" in
         "$ROOT/bench/run.sh" "$BUILD"
         ;;
     *)
-        sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
         exit 2
         ;;
 esac
