@@ -1,9 +1,13 @@
 // The tape's bookkeeping and the reverse sweep.
 #include "tapegrad/tape.hpp"
 
+#include <cmath>
+
 #include <spdlog/spdlog.h>
 
+#include "tapegrad/anomaly.hpp"
 #include "tapegrad/log.hpp"
+#include "tapegrad/value.hpp"  // the op names, for anomaly messages
 
 namespace tapegrad {
 
@@ -38,6 +42,7 @@ void Tape::release_memory() {
     edges_.release();
     entries_ = {};
     arena_.release();
+    detail::release_free_buffers(buffer_pools_.get());
 }
 
 void Tape::zero_grad() {
@@ -106,8 +111,10 @@ void Tape::sweep(std::size_t node_end, std::size_t entry_end) {
 }
 
 // The reverse sweep over scalar nodes [begin, end). Nodes with a zero grad pass nothing on,
-// so they are skipped.
+// so they are skipped. In anomaly mode the checked twin below runs instead, so this loop stays
+// as tight as it can be.
 void Tape::sweep_nodes(std::size_t begin, std::size_t end) {
+    if (detail::anomaly_mode()) [[unlikely]] return sweep_nodes_checked(begin, end);
     const std::size_t per = nodes_.chunk_size();  // every node chunk is full but the last
     while (end > begin) {
         const std::size_t c = (end - 1) / per, base = c * per;
@@ -120,6 +127,25 @@ void Tape::sweep_nodes(std::size_t begin, std::size_t end) {
             for (std::uint32_t k = 0; k < chunk[i].n_edges; ++k) *e[k].parent_grad += e[k].partial * g;
         }
         end = base + lo;
+    }
+}
+
+// sweep_nodes with anomaly mode's check: the first node whose contribution to a parent's grad
+// (or the parent's grad after adding it) is not finite raises Error naming that node.
+void Tape::sweep_nodes_checked(std::size_t begin, std::size_t end) {
+    const std::size_t per = nodes_.chunk_size();
+    for (std::size_t i = end; i-- > begin;) {
+        const detail::Node& node = nodes_.chunk_data(i / per)[i % per];
+        const double g = node.grad;
+        if (g == 0.0) continue;
+        for (std::uint32_t k = 0; k < node.n_edges; ++k) {
+            const double contribution = node.edges[k].partial * g;
+            double& parent = *node.edges[k].parent_grad;
+            parent += contribution;
+            if (!std::isfinite(contribution) || !std::isfinite(parent)) [[unlikely]]
+                detail::throw_anomaly("backward", ops::ScalarOps::names[node.op], i,
+                                      std::isfinite(contribution) ? parent : contribution);
+        }
     }
 }
 

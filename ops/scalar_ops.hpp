@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "tapegrad/anomaly.hpp"
 #include "tapegrad/value.hpp"
 
 namespace tapegrad::ops {
@@ -189,12 +190,20 @@ inline Tape& tape_for(const Value& a, const Value& b, const char* op) {
     return *a.tape();
 }
 
+// Anomaly mode (tapegrad/anomaly.hpp): a non-finite result names the op and the index its node
+// gets. When the mode is off this is one load and a branch that is never taken.
+inline void check_forward(Tape& tape, const char* op, double y) {
+    if (anomaly_mode()) [[unlikely]]
+        if (!std::isfinite(y)) throw_anomaly("forward", op, tape.size(), y);
+}
+
 template <class Op>
 inline Value record_unary(const Value& x, double c = 0.0) {
     x.check(Op::name);
     Tape& tape = tape_for(x, Op::name);
     const double xv = x.node()->value;
     const double y = Op::value(xv, c);
+    check_forward(tape, Op::name, y);
     if (!tape.grad_enabled()) [[unlikely]] return Value::wrap(tape.record(y, ops::code_of<Op>, 0), &tape);
     Node* node = tape.record(y, ops::code_of<Op>, 1);
     node->edges[0] = Edge{Op::partial(xv, y, c), &x.node()->grad};
@@ -208,6 +217,7 @@ inline Value record_binary(const Value& a, const Value& b) {
     Tape& tape = tape_for(a, b, Op::name);
     const double av = a.node()->value, bv = b.node()->value;
     const double y = Op::value(av, bv);
+    check_forward(tape, Op::name, y);
     if (!tape.grad_enabled()) [[unlikely]] return Value::wrap(tape.record(y, ops::code_of<Op>, 0), &tape);
     Node* node = tape.record(y, ops::code_of<Op>, 2);
     const auto [da, db] = Op::partials(av, bv, y);
@@ -266,6 +276,7 @@ inline Value sum(std::span<const Value> xs) {
     if (tape == nullptr) tape = &Tape::current();
     double y = 0.0;
     for (const Value& x : xs) y += x.node()->value;
+    detail::check_forward(*tape, ops::Sum::name, y);
     const std::uint32_t n = tape->grad_enabled() ? static_cast<std::uint32_t>(xs.size()) : 0;
     detail::Node* node = tape->record(y, ops::code_of<ops::Sum>, n);
     for (std::uint32_t i = 0; i < n; ++i) node->edges[i] = detail::Edge{1.0, &xs[i].node()->grad};
@@ -286,6 +297,7 @@ inline Value dot(std::span<const Value> a, std::span<const Value> b) {
     if (tape == nullptr) tape = &Tape::current();
     double y = 0.0;
     for (std::size_t i = 0; i < a.size(); ++i) y += a[i].node()->value * b[i].node()->value;
+    detail::check_forward(*tape, ops::Dot::name, y);
     const std::size_t n = a.size();
     if (!tape->grad_enabled()) return Value::wrap(tape->record(y, ops::code_of<ops::Dot>, 0), tape);
     detail::Node* node = tape->record(y, ops::code_of<ops::Dot>, static_cast<std::uint32_t>(2 * n));

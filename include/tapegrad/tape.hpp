@@ -40,6 +40,13 @@ class Value;
 
 namespace detail {
 
+// Size-class pools for tensor buffers (engine/pool.cpp), one set per tape.
+class BufferPools;
+struct BufferPoolsDeleter {
+    void operator()(BufferPools* pools) const noexcept;
+};
+void release_free_buffers(BufferPools* pools) noexcept;  // returns idle buffers to the heap
+
 // One partial derivative of a node: d(node)/d(parent), and where the parent's grad lives.
 struct Edge {
     double partial;
@@ -170,7 +177,12 @@ public:
 
     template <class T, class... Args>
     T* make(Args&&... args) {
-        T* p = new (allocate(sizeof(T), alignof(T))) T(static_cast<Args&&>(args)...);
+        void* at = allocate(sizeof(T), alignof(T));
+        T* p;
+        if constexpr (std::is_aggregate_v<T>)
+            p = new (at) T{static_cast<Args&&>(args)...};  // clang 14 lacks C++20's T(args...) for aggregates
+        else
+            p = new (at) T(static_cast<Args&&>(args)...);
         if constexpr (!std::is_trivially_destructible_v<T>) {
             auto* d = new (allocate(sizeof(Destructor), alignof(Destructor)))
                 Destructor{[](void* q) { static_cast<T*>(q)->~T(); }, p, destructors_};
@@ -289,6 +301,9 @@ public:
     // True once a backward has run since clear(): interior grads may hold an earlier sweep's
     // values and must be restarted from zero before the next one.
     bool swept() const { return swept_; }
+    // Tensor buffers: op results take them here and give them back when clear() runs their
+    // destructors, so a warm step reuses them (engine/pool.cpp).
+    detail::BufferPools& buffer_pools();
 
 private:
     friend class NoGrad;
@@ -296,6 +311,7 @@ private:
     // Runs nodes [0, node_end) and entries [0, entry_end) backwards, in recording order reversed.
     void sweep(std::size_t node_end, std::size_t entry_end);
     void sweep_nodes(std::size_t begin, std::size_t end);
+    void sweep_nodes_checked(std::size_t begin, std::size_t end);  // anomaly mode's
     void restart_interior_grads(std::size_t node_end, std::size_t entry_end);
     std::size_t index_of(const detail::Node* node) const;
 
@@ -306,6 +322,7 @@ private:
     std::uint64_t generation_ = 1;
     bool grad_enabled_ = true;
     bool swept_ = false;  // a backward has run since clear(): interior grads may be non-zero
+    std::unique_ptr<detail::BufferPools, detail::BufferPoolsDeleter> buffer_pools_;  // made on first use
 };
 
 // While alive, ops on the current thread's current tape record no partials: their results are

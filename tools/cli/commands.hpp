@@ -19,5 +19,7 @@ void write_file(const std::string& path, const std::string& text);
 std::string render_svg(const std::string& dot_path);
 
 int article(const std::vector<std::string>& args);
+int train(const std::vector<std::string>& args);
+int graph(const std::vector<std::string>& args);
 
 }  // namespace tapegrad::cli

@@ -1,0 +1,264 @@
+// S1 "chain" and S2 "scalar MLP step" (docs: /work/shared/WORKLOADS.md, docs/PERFORMANCE.md), each
+// beside its plain-double baseline measured in the same repetition, so that the ratio is not
+// skewed by whatever else the machine is doing between two benchmarks.
+#include <cmath>
+#include <cstdio>
+#include <span>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include <tapegrad/tapegrad.hpp>
+
+#include "alloc_counter.hpp"
+#include "bench_common.hpp"
+
+namespace tapegrad::bench {
+namespace {
+
+// ---- S1: y = tanh(y*w + b), N times, then backward from y
+
+constexpr int kS1Steps = 1'000'000;
+constexpr double kS1W = 0.9, kS1B = 0.1, kS1X0 = 0.5;
+constexpr double kS1OpsPerStep = 3.0;  // mul, add, tanh
+
+// The function on plain doubles: the denominator of the AD overhead ratio.
+[[gnu::noinline]] double s1_primal(double w, double b, double x0) {
+    double y = x0;
+    for (int i = 0; i < kS1Steps; ++i) y = std::tanh(y * w + b);
+    return y;
+}
+
+// Plain doubles and a hand-written reverse loop: the forward pass keeps every y, the reverse
+// pass walks them back. Returns dy/dw.
+[[gnu::noinline]] double s1_hand_reverse(double w, double b, double x0, std::vector<double>& ys) {
+    ys[0] = x0;
+    for (int i = 0; i < kS1Steps; ++i) ys[i + 1] = std::tanh(ys[i] * w + b);
+    double g = 1.0, gw = 0.0, gb = 0.0;  // g = dy_N / dy_(i+1)
+    for (int i = kS1Steps; i-- > 0;) {
+        const double t = ys[i + 1];
+        const double dz = g * (1.0 - t * t);  // z = y_i w + b
+        gw += dz * ys[i];
+        gb += dz;
+        g = dz * w;
+    }
+    benchmark::DoNotOptimize(gb);
+    return gw;
+}
+
+struct S1Result {
+    double record_s, backward_s, dy_dw, bytes_per_op;
+    std::size_t allocations;  // while recording and sweeping
+};
+
+S1Result s1_tapegrad(double w0, double b0, double x00) {
+    Tape& tape = Tape::current();
+    tape.clear();
+    const std::size_t allocs = allocation_count();
+    const auto t0 = Clock::now();
+    Value w = w0, b = b0, x0 = x00;
+    Value y = x0;
+    for (int i = 0; i < kS1Steps; ++i) y = (y * w + b).tanh();
+    const double record_s = seconds_since(t0);
+    const auto t1 = Clock::now();
+    y.backward();
+    const double backward_s = seconds_since(t1);
+    const double bytes = static_cast<double>(tape.bytes_used()) / (kS1OpsPerStep * kS1Steps);
+    return {record_s, backward_s, w.grad(), bytes, allocation_count() - allocs};
+}
+
+void S1_chain(benchmark::State& state) {
+    std::vector<double> ys(kS1Steps + 1);
+    // Read through volatile so that the baselines cannot be constant-folded. (Not DoNotOptimize
+    // on a double lvalue: with GCC 12 and benchmark 1.7.1 its "+m,r" constraint garbles it.)
+    volatile double inputs[3] = {kS1W, kS1B, kS1X0};
+    const double w = inputs[0], b = inputs[1], x0 = inputs[2];
+    s1_tapegrad(w, b, x0);  // warm the tape: the timed repetitions record on reused memory
+    for (auto _ : state) {
+        auto t = Clock::now();
+        benchmark::DoNotOptimize(s1_primal(w, b, x0));
+        const double primal_s = seconds_since(t);
+        t = Clock::now();
+        const double hand_dw = s1_hand_reverse(w, b, x0, ys);
+        const double hand_s = seconds_since(t);
+        const S1Result r = s1_tapegrad(w, b, x0);
+        state.SetIterationTime(r.record_s + r.backward_s);
+
+        const double per_op = 1e9 / (kS1OpsPerStep * kS1Steps);  // seconds -> ns per recorded op
+        state.counters["primal_ns_op"] = primal_s * per_op;
+        state.counters["hand_ns_op"] = hand_s * per_op;
+        state.counters["record_ns_op"] = r.record_s * per_op;
+        state.counters["backward_ns_op"] = r.backward_s * per_op;
+        state.counters["total_ns_op"] = (r.record_s + r.backward_s) * per_op;
+        state.counters["hand_ratio"] = hand_s / primal_s;
+        state.counters["ratio"] = (r.record_s + r.backward_s) / primal_s;
+        state.counters["record_ratio"] = r.record_s / primal_s;
+        state.counters["allocs_warm"] = static_cast<double>(r.allocations);
+        state.counters["tape_bytes_op"] = r.bytes_per_op;
+        state.counters["dy_dw"] = r.dy_dw;
+        state.counters["hand_dy_dw"] = hand_dw;
+    }
+    Tape::current().clear();
+}
+
+// ---- S2: one SGD step of a 2-16-16-1 ReLU MLP on 100 points, hinge loss + L2
+
+constexpr int kS2Points = 100;
+constexpr int kS2Sizes[] = {2, 16, 16, 1};
+constexpr int kS2Layers = 3;
+constexpr double kS2Lr = 0.05, kS2Alpha = 1e-4;
+constexpr int kS2Warmup = 3, kS2Steps = 20;
+
+struct S2Data {
+    std::vector<double> x0, x1, label;
+    S2Data() {
+        for (int i = 0; i < kS2Points; ++i) {
+            x0.push_back(std::cos(0.0628 * i) * (1 + 0.1 * std::sin(7.0 * i)));
+            x1.push_back(std::sin(0.0628 * i) * (1 + 0.1 * std::cos(5.0 * i)));
+            label.push_back(i % 2 == 0 ? 1.0 : -1.0);
+        }
+    }
+};
+
+// Parameter k (layer by layer, neuron by neuron, weights then bias) starts at 0.5 sin(k + 1).
+std::vector<double> s2_initial_parameters() {
+    std::vector<double> p;
+    for (int l = 0; l < kS2Layers; ++l)
+        for (int k = 0; k < kS2Sizes[l + 1] * (kS2Sizes[l] + 1); ++k) p.push_back(0.5 * std::sin(p.size() + 1.0));
+    return p;
+}
+
+// The loss on plain doubles: the baseline, and the loss reported after 20 steps.
+[[gnu::noinline]] double s2_primal_loss(const std::vector<double>& p, const S2Data& d) {
+    double act[2][16];
+    double hinge = 0.0;
+    for (int i = 0; i < kS2Points; ++i) {
+        act[0][0] = d.x0[i];
+        act[0][1] = d.x1[i];
+        const double* w = p.data();
+        int in = 0;
+        double score = 0.0;
+        for (int l = 0; l < kS2Layers; ++l) {
+            const int fan_in = kS2Sizes[l], fan_out = kS2Sizes[l + 1];
+            for (int j = 0; j < fan_out; ++j, w += fan_in + 1) {
+                double z = w[fan_in];
+                for (int k = 0; k < fan_in; ++k) z += w[k] * act[in][k];
+                if (l + 1 < kS2Layers) act[1 - in][j] = z > 0.0 ? z : 0.0;
+                else score = z;
+            }
+            in = 1 - in;
+        }
+        const double margin = 1.0 - d.label[i] * score;
+        hinge += margin > 0.0 ? margin : 0.0;
+    }
+    double squares = 0.0;
+    for (double v : p) squares += v * v;
+    return hinge / kS2Points + kS2Alpha * squares;
+}
+
+// The network on tapegrad: parameters are Values that survive clear(); the activation buffers
+// are reused across steps, so a warm step allocates nothing.
+class S2Network {
+public:
+    explicit S2Network(const std::vector<double>& init) {
+        for (double v : init) params_.push_back(Value::parameter(v));
+        for (int l = 0; l < kS2Layers; ++l) act_[l].resize(kS2Sizes[l] + 1);
+        hinge_.resize(kS2Points);
+    }
+    ~S2Network() {
+        for (Value& p : params_) Value::release_parameter(p);
+    }
+    S2Network(const S2Network&) = delete;
+    S2Network& operator=(const S2Network&) = delete;
+
+    // One step: forward over all points, loss, backward, SGD update, zero grads, clear the tape.
+    double step(const S2Data& d) {
+        Tape& tape = Tape::current();
+        for (int i = 0; i < kS2Points; ++i) {
+            // Each activation buffer ends with a constant 1, so that a neuron's weights and bias
+            // (contiguous in params_) make one fused dot node: w . x + b * 1.
+            act_[0][0] = Value(d.x0[i]);
+            act_[0][1] = Value(d.x1[i]);
+            for (int l = 0; l < kS2Layers; ++l) act_[l][kS2Sizes[l]] = Value(1.0);
+            const Value* w = params_.data();
+            Value score;
+            for (int l = 0; l < kS2Layers; ++l) {
+                const int fan_in = kS2Sizes[l] + 1, fan_out = kS2Sizes[l + 1];
+                const std::span<const Value> x(act_[l].data(), fan_in);
+                for (int j = 0; j < fan_out; ++j, w += fan_in) {
+                    Value z = dot(std::span<const Value>(w, fan_in), x);
+                    if (l + 1 < kS2Layers) act_[l + 1][j] = z.relu();
+                    else score = z;
+                }
+            }
+            hinge_[i] = (1.0 - score * d.label[i]).relu();
+        }
+        Value loss = sum(hinge_) * (1.0 / kS2Points) + kS2Alpha * dot(params_, params_);
+        loss.backward();
+        const double out = loss.data();
+        for (Value& p : params_) {
+            p.set_data(p.data() - kS2Lr * p.grad());
+            p.zero_grad();
+        }
+        tape.clear();
+        return out;
+    }
+    std::vector<double> values() const {
+        std::vector<double> v;
+        for (const Value& p : params_) v.push_back(p.data());
+        return v;
+    }
+
+private:
+    std::vector<Value> params_;
+    std::vector<Value> act_[3];  // inputs, hidden 1, hidden 2
+    std::vector<Value> hinge_;
+};
+
+void S2_mlp_step(benchmark::State& state) {
+    const S2Data data;
+    const int steps = quick() ? 2 : kS2Steps;
+    for (auto _ : state) {
+        S2Network net(s2_initial_parameters());
+        std::vector<double> primal_params = s2_initial_parameters();
+        double loss_after_20 = 0.0;
+        for (int s = 0; s < kS2Warmup; ++s) net.step(data);
+        std::vector<double> step_us, primal_us;
+        step_us.reserve(steps);
+        primal_us.reserve(steps);
+        std::size_t allocs = 0;
+        for (int s = 0; s < steps; ++s) {
+            const std::size_t before = allocation_count();
+            auto t = Clock::now();
+            net.step(data);
+            step_us.push_back(seconds_since(t) * 1e6);
+            allocs += allocation_count() - before;
+            t = Clock::now();
+            benchmark::DoNotOptimize(s2_primal_loss(primal_params, data));
+            primal_us.push_back(seconds_since(t) * 1e6);
+            if (kS2Warmup + s + 1 == 20) loss_after_20 = s2_primal_loss(net.values(), data);
+        }
+        const double allocs_per_step = static_cast<double>(allocs) / steps;
+        const double tg = median(step_us), primal = median(primal_us);
+        state.SetIterationTime(tg * 1e-6);
+        state.counters["step_us"] = tg;
+        state.counters["primal_us"] = primal;
+        state.counters["ratio"] = tg / primal;
+        state.counters["allocs_warm"] = allocs_per_step;
+        state.counters["loss_after_20"] = loss_after_20;
+    }
+    Tape::current().clear();
+}
+
+}  // namespace
+
+void register_scalar_benchmarks() {
+    benchmark::RegisterBenchmark("S1_chain", S1_chain)
+        ->Iterations(1)->Repetitions(repetitions(7))->UseManualTime()->Unit(benchmark::kMillisecond)
+        ->ReportAggregatesOnly(!quick());
+    benchmark::RegisterBenchmark("S2_mlp_step", S2_mlp_step)
+        ->Iterations(1)->Repetitions(repetitions(5))->UseManualTime()->Unit(benchmark::kMicrosecond)
+        ->ReportAggregatesOnly(!quick());
+}
+
+}  // namespace tapegrad::bench

@@ -1,0 +1,107 @@
+// T1 and T2 on libtorch, with the same inputs as bench_tensor.cpp (tensor_workloads.hpp), so that
+// bench/run.sh can set tapegrad's figures beside PyTorch's C++ API.
+#include <vector>
+
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
+#include "alloc_counter.hpp"
+#include "bench_common.hpp"
+#include "tensor_workloads.hpp"
+
+namespace tapegrad::bench {
+namespace {
+
+torch::Tensor from(const std::vector<float>& v, std::vector<std::int64_t> shape, bool requires_grad) {
+    return torch::tensor(v, torch::kFloat32).reshape(shape).clone().set_requires_grad(requires_grad);
+}
+
+void T1_small_ops(benchmark::State& state) {
+    torch::set_num_threads(1);
+    torch::Tensor w = from(fixed_uniform(16, 1.0f, 1), {4, 4}, true);
+    torch::Tensor b = from(fixed_uniform(16, 0.1f, 2), {4, 4}, true);
+    const torch::Tensor y0 = from(fixed_uniform(16, 1.0f, 3), {4, 4}, false);
+    const int steps = quick() ? 10 : kT1Steps;
+    const auto run = [&] {
+        torch::Tensor y = y0;
+        for (int i = 0; i < steps; ++i) y = torch::tanh(y * w + b);
+        y.sum().backward();
+        const double g = w.grad().sum().item<double>();
+        w.mutable_grad().zero_();
+        b.mutable_grad().zero_();
+        return g;
+    };
+    run();
+    for (auto _ : state) {
+        const std::size_t allocs = allocation_count();
+        const auto t = Clock::now();
+        const double g = run();
+        const double s = seconds_since(t);
+        state.SetIterationTime(s);
+        state.counters["ns_op"] = s * 1e9 / (kT1OpsPerStep * steps);
+        state.counters["allocs_step"] = static_cast<double>(allocation_count() - allocs);
+        state.counters["sum_dw"] = g;
+    }
+}
+
+void T2_mlp_step(benchmark::State& state) {
+    torch::set_num_threads(static_cast<int>(state.range(0)));
+    std::vector<torch::Tensor> params;
+    for (int l = 0; l < 3; ++l) {
+        params.push_back(from(t2_weights(l), {kT2Sizes[l], kT2Sizes[l + 1]}, true));
+        params.push_back(from(t2_bias(l), {kT2Sizes[l + 1]}, true));
+    }
+    const torch::Tensor x = from(t2_inputs(), {kT2Batch, 784}, false);
+    const std::vector<std::int64_t> lv = t2_labels();
+    const torch::Tensor labels = torch::tensor(lv, torch::kInt64);
+    const auto step = [&] {
+        torch::Tensor h = x;
+        for (int l = 0; l < 3; ++l) {
+            h = torch::matmul(h, params[2 * l]) + params[2 * l + 1];
+            if (l < 2) h = torch::relu(h);
+        }
+        torch::Tensor loss = torch::nn::functional::cross_entropy(h, labels);
+        loss.backward();
+        const double out = loss.item<double>();
+        {
+            torch::NoGradGuard guard;
+            for (torch::Tensor& p : params) {
+                p.add_(p.grad(), -kT2Lr);
+                p.mutable_grad().zero_();
+            }
+        }
+        return out;
+    };
+    const int steps = quick() ? 2 : kT2Steps;
+    for (auto _ : state) {
+        for (int s = 0; s < (quick() ? 1 : kT2Warmup); ++s) step();
+        std::vector<double> ms;
+        std::size_t allocs = 0;
+        double loss = 0.0;
+        for (int s = 0; s < steps; ++s) {
+            const std::size_t before = allocation_count();
+            const auto t = Clock::now();
+            loss = step();
+            ms.push_back(seconds_since(t) * 1e3);
+            allocs += allocation_count() - before;
+        }
+        state.SetIterationTime(median(ms) * 1e-3);
+        state.counters["step_ms"] = median(ms);
+        state.counters["allocs_step"] = static_cast<double>(allocs) / steps;  // operator new only
+        state.counters["loss"] = loss;
+    }
+}
+
+}  // namespace
+
+void register_benchmarks() {
+    benchmark::RegisterBenchmark("T1_small_ops", T1_small_ops)
+        ->Iterations(1)->Repetitions(repetitions(9))->UseManualTime()->Unit(benchmark::kMicrosecond)
+        ->ReportAggregatesOnly(!quick());
+    benchmark::RegisterBenchmark("T2_mlp_step", T2_mlp_step)
+        ->ArgName("threads")->Arg(1)->Arg(2)
+        ->Iterations(1)->Repetitions(repetitions(3))->UseManualTime()->Unit(benchmark::kMillisecond)
+        ->ReportAggregatesOnly(!quick());
+}
+
+}  // namespace tapegrad::bench

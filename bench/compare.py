@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Merges the runs bench/run.sh wrote into one table of medians and ratios.
+
+Each figure is the median over rounds of a per-round median (Google Benchmark's median
+aggregate). Ratios against a baseline are taken within one process (S1, S2, T3) or, for
+libtorch, between the two binaries run in alternation. Writes table.md and table.json beside
+the runs and prints the markdown.
+"""
+import glob
+import json
+import os
+import statistics
+import sys
+
+
+def load(out, system):
+    """{benchmark name: {counter: [value per round]}} from the median aggregates."""
+    figures = {}
+    for path in sorted(glob.glob(os.path.join(out, f"run-{system}-*.json"))):
+        with open(path) as f:
+            for b in json.load(f)["benchmarks"]:
+                if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
+                    continue
+                name = b["run_name"].split("/iterations")[0].split("/manual_time")[0]
+                for key, value in b.items():
+                    if isinstance(value, (int, float)) and key not in (
+                            "family_index", "per_family_instance_index", "repetitions", "repetition_index",
+                            "threads", "iterations", "real_time", "cpu_time"):
+                        figures.setdefault(name, {}).setdefault(key, []).append(value)
+    return {n: {k: statistics.median(v) for k, v in c.items()} for n, c in figures.items()}
+
+
+def main():
+    out = sys.argv[1]
+    tg, torch = load(out, "tapegrad"), load(out, "torch")
+    rows = []  # (workload, figure, tapegrad, baseline, ratio, target)
+
+    def row(workload, figure, ours, base="", ratio="", target=""):
+        rows.append({"workload": workload, "figure": figure, "tapegrad": ours, "baseline": base,
+                     "ratio": ratio, "target": target})
+
+    if "S1_chain" in tg:
+        s = tg["S1_chain"]
+        row("S1", "record ns/op", s["record_ns_op"], f'primal {s["primal_ns_op"]:.2f}', s["record_ratio"])
+        row("S1", "backward ns/op", s["backward_ns_op"])
+        row("S1", "total ns/op (AD / primal)", s["total_ns_op"], f'primal {s["primal_ns_op"]:.2f}', s["ratio"], "<= 1.15")
+        row("S1", "hand-written reverse ns/op", s["hand_ns_op"], f'primal {s["primal_ns_op"]:.2f}', s["hand_ratio"])
+        row("S1", "heap allocations while recording (warm)", s["allocs_warm"], "", "", "0")
+        row("S1", "tape bytes per recorded op", s["tape_bytes_op"])
+        row("S1", "dy/dw", s["dy_dw"], f'hand {s["hand_dy_dw"]:.6g}')
+    if "S2_mlp_step" in tg:
+        s = tg["S2_mlp_step"]
+        row("S2", "us/step (AD / primal)", s["step_us"], f'primal {s["primal_us"]:.2f}', s["ratio"], "<= 15")
+        row("S2", "heap allocations per warm step", s["allocs_warm"], "", "", "0")
+        row("S2", "loss after 20 steps", s["loss_after_20"])
+    if "T1_small_ops" in tg:
+        t = tg["T1_small_ops"]
+        base = torch.get("T1_small_ops", {}).get("ns_op")
+        row("T1", "ns/op, 1 thread (vs libtorch)", t["ns_op"], base or "", t["ns_op"] / base if base else "", "<= 0.1")
+    for threads in (1, 2):
+        name = f"T2_mlp_step/threads:{threads}"
+        if name in tg:
+            t = tg[name]
+            base = torch.get(name, {}).get("step_ms")
+            row("T2", f"ms/step, {threads} thread(s) (vs libtorch)", t["step_ms"], base or "",
+                t["step_ms"] / base if base else "", "<= 1.0")
+            row("T2", f"heap allocations per warm step, {threads} thread(s)", t["allocs_step"],
+                torch.get(name, {}).get("allocs_step", ""))
+    shapes = ["512x512x512", "128x784x256", "128x256x128", "128x128x10"]
+    for name, t in sorted(tg.items()):
+        if name.startswith("T3_gemm"):
+            parts = dict(p.split(":") for p in name.split("/")[1:])
+            label = f'{name.split("/")[0].split("_")[-1]} {shapes[int(parts["shape"])]}, {parts["threads"]} thread(s)'
+            row("T3", f"GFLOP/s {label} (vs BLAS)", t.get("gflops", ""), f'{t["blas_gflops"]:.1f}',
+                t.get("ratio_to_blas", ""), ">= 0.8")
+
+    def fmt(v):
+        return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+    lines = ["| workload | figure | tapegrad | baseline | ratio | target |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append("| " + " | ".join(fmt(r[k]) for k in ("workload", "figure", "tapegrad", "baseline", "ratio", "target")) + " |")
+    md = "\n".join(lines) + "\n"
+    with open(os.path.join(out, "table.md"), "w") as f:
+        f.write(md)
+    with open(os.path.join(out, "table.json"), "w") as f:
+        json.dump({"rows": rows, "tapegrad": tg, "torch": torch}, f, indent=1)
+    print(md, end="")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+// T1 and T2 (WORKLOADS.md) written once for any tensor library: the tapegrad and libtorch
+// binaries give it the same fixed inputs, so their figures can be set side by side.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+namespace tapegrad::bench {
+
+constexpr int kT1Steps = 1000;
+constexpr double kT1OpsPerStep = 3.0;  // mul, add, tanh
+constexpr int kT2Sizes[] = {784, 256, 128, 10};
+constexpr int kT2Batch = 128;
+constexpr double kT2Lr = 0.01;
+constexpr int kT2Warmup = 5, kT2Steps = 30;
+
+// Fixed pseudo-random data: uniform in [-scale, scale), from one seed per use.
+inline std::vector<float> fixed_uniform(std::size_t n, float scale, std::uint32_t seed) {
+    std::mt19937 gen(seed);
+    std::uniform_real_distribution<float> dist(-scale, scale);
+    std::vector<float> v(n);
+    for (float& x : v) x = dist(gen);
+    return v;
+}
+inline std::vector<std::int64_t> fixed_labels(std::size_t n, std::uint32_t seed) {
+    std::mt19937 gen(seed);
+    std::vector<std::int64_t> v(n);
+    for (auto& x : v) x = static_cast<std::int64_t>(gen() % 10);
+    return v;
+}
+// Layer l's weights (fan_in x fan_out, Kaiming-uniform-like) and bias.
+inline std::vector<float> t2_weights(int l) {
+    return fixed_uniform(static_cast<std::size_t>(kT2Sizes[l]) * kT2Sizes[l + 1],
+                         1.0f / std::sqrt(static_cast<float>(kT2Sizes[l])), 100 + l);
+}
+inline std::vector<float> t2_bias(int l) {
+    return fixed_uniform(kT2Sizes[l + 1], 1.0f / std::sqrt(static_cast<float>(kT2Sizes[l])), 200 + l);
+}
+inline std::vector<float> t2_inputs() { return fixed_uniform(static_cast<std::size_t>(kT2Batch) * 784, 1.0f, 7); }
+inline std::vector<std::int64_t> t2_labels() { return fixed_labels(kT2Batch, 8); }
+
+}  // namespace tapegrad::bench

@@ -1,0 +1,122 @@
+// Optimizers: SGD (with momentum and weight decay), Adam and AdamW, with PyTorch's update rules.
+//
+// An optimizer holds handles to parameters (it does not own them: the model must outlive it).
+// zero_grad() clears their grads; step() reads every grad and updates every value:
+//
+//     optim::Adam opt(model.parameters(), 1e-2);
+//     for (...) { opt.zero_grad(); loss = ...; loss.backward(); opt.step(); Tape::current().clear(); }
+//
+// Parameters may be scalar Values (made with Value::parameter) or Tensors that require grad
+// (nn::Module::parameters()). They are gathered into one flat vector of doubles, so each rule below is one loop over
+// plain arrays whatever the parameters are made of.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "tapegrad/tensor.hpp"
+#include "tapegrad/value.hpp"
+
+namespace tapegrad::optim {
+
+namespace detail {
+// What an optimizer needs from a set of parameters: their numbers and grads as doubles.
+class ParamSource {
+public:
+    virtual ~ParamSource() = default;
+    virtual std::size_t size() const = 0;
+    virtual void read(double* data, double* grad) const = 0;  // size() of each
+    virtual void write(const double* data) = 0;
+    virtual void zero_grad() = 0;
+};
+}  // namespace detail
+
+/// The common part of every optimizer: the parameters, the learning rate and the step count.
+class Optimizer {
+public:
+    virtual ~Optimizer() = default;
+    Optimizer(const Optimizer&) = delete;
+    Optimizer& operator=(const Optimizer&) = delete;
+
+    /// Sets every parameter's grad to zero.
+    void zero_grad();
+    /// One update of every parameter from its current grad.
+    void step();
+
+    double lr() const { return lr_; }
+    /// For learning-rate schedules; raises Error if lr < 0 or not finite.
+    void set_lr(double lr);
+    /// step() calls so far.
+    std::size_t steps() const { return steps_; }
+    /// Number of scalars being optimized.
+    std::size_t numel() const { return data_.size(); }
+
+protected:
+    Optimizer(const char* name, double lr);
+    /// Adds scalar parameters; raises Error naming the index of any that is not a parameter.
+    void add(const char* name, const std::vector<Value>& params);
+    /// Adds tensor parameters; raises Error naming the index of any that is not a leaf that
+    /// requires grad.
+    void add(const char* name, const std::vector<Tensor>& params);
+    void add(std::unique_ptr<detail::ParamSource> source);
+    /// The rule: updates p (all parameters, flat) in place from g; steps() is already the 1-based
+    /// number of this step.
+    virtual void update(std::span<double> p, std::span<const double> g) = 0;
+
+private:
+    std::vector<std::unique_ptr<detail::ParamSource>> sources_;
+    std::vector<double> data_, grad_;
+    double lr_;
+    std::size_t steps_ = 0;
+};
+
+/// Stochastic gradient descent, as torch.optim.SGD (dampening 0):
+///   g += weight_decay * p;  buf = momentum * buf + g (buf = g at the first step);  p -= lr * buf
+class SGD : public Optimizer {
+public:
+    SGD(const std::vector<Value>& params, double lr, double momentum = 0.0, double weight_decay = 0.0);
+    SGD(const std::vector<Tensor>& params, double lr, double momentum = 0.0, double weight_decay = 0.0);
+
+protected:
+    void update(std::span<double> p, std::span<const double> g) override;
+
+private:
+    void check_options() const;
+    double momentum_, weight_decay_;
+    std::vector<double> buf_;
+};
+
+/// Adam (Kingma and Ba), as torch.optim.Adam; weight_decay adds weight_decay * p to the grad
+/// (L2 regularisation):
+///   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
+///   p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+class Adam : public Optimizer {
+public:
+    Adam(const std::vector<Value>& params, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
+         double eps = 1e-8, double weight_decay = 0.0);
+    Adam(const std::vector<Tensor>& params, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
+         double eps = 1e-8, double weight_decay = 0.0);
+
+protected:
+    Adam(const char* name, double lr, double beta1, double beta2, double eps, double weight_decay, bool decoupled);
+    void update(std::span<double> p, std::span<const double> g) override;
+
+private:
+    double beta1_, beta2_, eps_, weight_decay_;
+    bool decoupled_;
+    std::vector<double> m_, v_;
+};
+
+/// AdamW (Loshchilov and Hutter), as torch.optim.AdamW: the decay is applied to the weights,
+/// not the grad:  p *= 1 - lr * weight_decay, then Adam's step without weight decay.
+class AdamW : public Adam {
+public:
+    AdamW(const std::vector<Value>& params, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
+          double eps = 1e-8, double weight_decay = 0.01);
+    AdamW(const std::vector<Tensor>& params, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
+          double eps = 1e-8, double weight_decay = 0.01);
+};
+
+}  // namespace tapegrad::optim

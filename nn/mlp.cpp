@@ -1,0 +1,192 @@
+// Scalar Neuron, Layer and MLP: parameters, forward passes, deep copies and named state.
+#include "tapegrad/nn/mlp.hpp"
+
+#include <utility>
+
+#include "tapegrad/error.hpp"
+
+namespace tapegrad::nn {
+
+// ---- Neuron
+
+Neuron::Neuron(std::size_t nin, bool nonlin, Generator& gen) : nonlin_(nonlin) {
+    if (nin == 0) throw Error("Neuron: nin must be at least 1, got 0");
+    w_.reserve(nin);
+    try {
+        for (std::size_t i = 0; i < nin; ++i) w_.push_back(Value::parameter(uniform(gen, -1.0, 1.0)));
+        b_ = Value::parameter(0.0);
+    } catch (...) {
+        release();
+        throw;
+    }
+}
+
+Neuron::~Neuron() { release(); }
+
+void Neuron::release() noexcept {
+    for (Value& w : w_) Value::release_parameter(w);
+    w_.clear();
+    if (b_.is_parameter()) Value::release_parameter(b_);
+}
+
+Neuron::Neuron(Neuron&& other) noexcept
+    : w_(std::exchange(other.w_, {})), b_(std::exchange(other.b_, Value())), nonlin_(other.nonlin_) {}
+
+Neuron& Neuron::operator=(Neuron&& other) noexcept {
+    if (this != &other) {
+        release();
+        w_ = std::exchange(other.w_, {});
+        b_ = std::exchange(other.b_, Value());
+        nonlin_ = other.nonlin_;
+    }
+    return *this;
+}
+
+Value Neuron::operator()(const std::vector<Value>& x) const {
+    if (x.size() != w_.size())
+        throw Error("Neuron: expected " + std::to_string(w_.size()) + " inputs, got " + std::to_string(x.size()));
+    Value act = dot(w_, x) + b_;
+    return nonlin_ ? act.relu() : act;
+}
+
+std::vector<Value> Neuron::parameters() const {
+    std::vector<Value> p = w_;
+    p.push_back(b_);
+    return p;
+}
+
+void Neuron::zero_grad() {
+    for (Value& w : w_) w.zero_grad();
+    b_.zero_grad();
+}
+
+Neuron Neuron::clone() const {
+    Neuron n;
+    n.nonlin_ = nonlin_;
+    n.w_.reserve(w_.size());
+    for (const Value& w : w_) n.w_.push_back(Value::parameter(w.data()));
+    n.b_ = Value::parameter(b_.data());
+    return n;
+}
+
+// ---- Layer
+
+Layer::Layer(std::size_t nin, std::size_t nout, bool nonlin, Generator& gen) : nin_(nin) {
+    if (nout == 0) throw Error("Layer: nout must be at least 1, got 0 (nin " + std::to_string(nin) + ")");
+    neurons_.reserve(nout);
+    for (std::size_t i = 0; i < nout; ++i) neurons_.emplace_back(nin, nonlin, gen);
+}
+
+std::vector<Value> Layer::operator()(const std::vector<Value>& x) const {
+    std::vector<Value> out;
+    out.reserve(neurons_.size());
+    for (const Neuron& n : neurons_) out.push_back(n(x));
+    return out;
+}
+
+std::vector<Value> Layer::parameters() const {
+    std::vector<Value> p;
+    for (const Neuron& n : neurons_) {
+        p.insert(p.end(), n.weights().begin(), n.weights().end());
+        p.push_back(n.bias());
+    }
+    return p;
+}
+
+void Layer::zero_grad() {
+    for (Neuron& n : neurons_) n.zero_grad();
+}
+
+Layer Layer::clone() const {
+    Layer l;
+    l.nin_ = nin_;
+    l.neurons_.reserve(neurons_.size());
+    for (const Neuron& n : neurons_) l.neurons_.push_back(n.clone());
+    return l;
+}
+
+// ---- MLP
+
+MLP::MLP(std::size_t nin, std::vector<std::size_t> nouts, Generator& gen) {
+    if (nouts.empty()) throw Error("MLP: needs at least one layer size, got none (nin " + std::to_string(nin) + ")");
+    layers_.reserve(nouts.size());
+    std::size_t in = nin;
+    for (std::size_t i = 0; i < nouts.size(); ++i) {
+        layers_.emplace_back(in, nouts[i], i + 1 != nouts.size(), gen);
+        in = nouts[i];
+    }
+}
+
+std::vector<Value> MLP::operator()(const std::vector<Value>& x) const {
+    if (x.size() != nin())
+        throw Error("MLP: expected " + std::to_string(nin()) + " inputs, got " + std::to_string(x.size()));
+    std::vector<Value> h = layers_.front()(x);
+    for (std::size_t i = 1; i < layers_.size(); ++i) h = layers_[i](h);
+    return h;
+}
+
+std::vector<Value> MLP::parameters() const {
+    std::vector<Value> p;
+    for (const Layer& l : layers_) {
+        std::vector<Value> lp = l.parameters();
+        p.insert(p.end(), lp.begin(), lp.end());
+    }
+    return p;
+}
+
+void MLP::zero_grad() {
+    for (Layer& l : layers_) l.zero_grad();
+}
+
+MLP MLP::clone() const {
+    MLP m;
+    m.layers_.reserve(layers_.size());
+    for (const Layer& l : layers_) m.layers_.push_back(l.clone());
+    return m;
+}
+
+std::vector<std::size_t> MLP::sizes() const {
+    std::vector<std::size_t> s{nin()};
+    for (const Layer& l : layers_) s.push_back(l.nout());
+    return s;
+}
+
+Checkpoint MLP::state() const {
+    Checkpoint arrays;
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+        const std::vector<Neuron>& ns = layers_[l].neurons();
+        for (std::size_t n = 0; n < ns.size(); ++n) {
+            const std::string prefix = "layers." + std::to_string(l) + ".neurons." + std::to_string(n) + ".";
+            SavedArray w{prefix + "w", StoredType::f64, {ns[n].nin()}, {}};
+            for (const Value& v : ns[n].weights()) w.values.push_back(v.data());
+            arrays.push_back(std::move(w));
+            arrays.push_back(SavedArray{prefix + "b", StoredType::f64, {}, {ns[n].bias().data()}});
+        }
+    }
+    return arrays;
+}
+
+void MLP::load_state(const Checkpoint& arrays) {
+    const Checkpoint ordered = match_arrays(state(), arrays, describe(*this));  // throws before any change
+    std::size_t k = 0;
+    for (const Layer& l : layers_) {
+        for (const Neuron& n : l.neurons()) {
+            const SavedArray& w = ordered[k++];
+            for (std::size_t i = 0; i < n.nin(); ++i) Value(n.weights()[i]).set_data(w.values[i]);
+            Value(n.bias()).set_data(ordered[k++].values[0]);
+        }
+    }
+}
+
+void save(const MLP& model, const std::string& path) { tapegrad::save(model.state(), path); }
+
+void load(MLP& model, const std::string& path) { model.load_state(tapegrad::load(path)); }
+
+std::string describe(const MLP& model) {
+    const std::vector<std::size_t> s = model.sizes();
+    std::string d = "MLP(" + std::to_string(s[0]) + ", [";
+    for (std::size_t i = 1; i < s.size(); ++i) d += (i > 1 ? ", " : "") + std::to_string(s[i]);
+    return d + "])";
+}
+
+}  // namespace tapegrad::nn

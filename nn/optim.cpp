@@ -1,0 +1,213 @@
+// The optimizers' update rules and the gathering of parameters into flat arrays.
+#include "tapegrad/optim.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "tapegrad/error.hpp"
+
+namespace tapegrad::optim {
+
+namespace {
+
+std::string num(double x) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", x);
+    return buf;
+}
+
+void require(bool ok, const char* name, const char* what, double value, const char* rule) {
+    if (!ok) throw Error(std::string(name) + ": " + what + " = " + num(value) + ", must be " + rule);
+}
+
+// Scalar parameters: the nodes themselves, read and written in place.
+class ValueSource final : public detail::ParamSource {
+public:
+    explicit ValueSource(std::vector<tapegrad::detail::Node*> nodes) : nodes_(std::move(nodes)) {}
+    std::size_t size() const override { return nodes_.size(); }
+    void read(double* data, double* grad) const override {
+        for (std::size_t i = 0; i < nodes_.size(); ++i) {
+            data[i] = nodes_[i]->value;
+            grad[i] = nodes_[i]->grad;
+        }
+    }
+    void write(const double* data) override {
+        for (std::size_t i = 0; i < nodes_.size(); ++i) nodes_[i]->value = data[i];
+    }
+    void zero_grad() override {
+        for (tapegrad::detail::Node* n : nodes_) n->grad = 0.0;
+    }
+
+private:
+    std::vector<tapegrad::detail::Node*> nodes_;
+};
+
+// Tensor parameters: read as doubles, written back with copy_ (under NoGrad, as PyTorch's
+// optimizers update leaves that require grad).
+class TensorSource final : public detail::ParamSource {
+public:
+    explicit TensorSource(Tensor t) : t_(std::move(t)), n_(static_cast<std::size_t>(t_.numel())) {}
+    std::size_t size() const override { return n_; }
+    void read(double* data, double* grad) const override {
+        const std::vector<double> d = t_.to_vector();
+        std::copy(d.begin(), d.end(), data);
+        const Tensor g = t_.grad();
+        if (g.defined()) {
+            const std::vector<double> gv = g.to_vector();
+            std::copy(gv.begin(), gv.end(), grad);
+        } else {
+            std::fill(grad, grad + n_, 0.0);
+        }
+    }
+    void write(const double* data) override {
+        NoGrad no_grad;
+        t_.copy_(Tensor::from(std::vector<double>(data, data + n_), Shape(t_.shape()), t_.dtype()));
+    }
+    void zero_grad() override { t_.zero_grad(); }
+
+private:
+    Tensor t_;
+    std::size_t n_;
+};
+
+}  // namespace
+
+Optimizer::Optimizer(const char* name, double lr) : lr_(lr) {
+    require(std::isfinite(lr) && lr >= 0.0, name, "lr", lr, "finite and >= 0");
+}
+
+void Optimizer::set_lr(double lr) {
+    require(std::isfinite(lr) && lr >= 0.0, "set_lr", "lr", lr, "finite and >= 0");
+    lr_ = lr;
+}
+
+void Optimizer::add(const char* name, const std::vector<Value>& params) {
+    std::vector<tapegrad::detail::Node*> nodes;
+    nodes.reserve(params.size());
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        if (!params[i].is_parameter())
+            throw Error(std::string(name) + ": element " + std::to_string(i) + " of " + std::to_string(params.size()) +
+                        " is not a parameter (make it with Value::parameter so that it survives Tape::clear())");
+        nodes.push_back(params[i].node());
+    }
+    add(std::make_unique<ValueSource>(std::move(nodes)));
+}
+
+void Optimizer::add(const char* name, const std::vector<Tensor>& params) {
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        if (!params[i].defined() || !params[i].is_leaf() || !params[i].requires_grad())
+            throw Error(std::string(name) + ": tensor " + std::to_string(i) + " of " + std::to_string(params.size()) +
+                        " is not a leaf that requires grad");
+    }
+    for (const Tensor& t : params) add(std::make_unique<TensorSource>(t));
+}
+
+void Optimizer::add(std::unique_ptr<detail::ParamSource> source) {
+    data_.resize(data_.size() + source->size());
+    grad_.resize(data_.size());
+    sources_.push_back(std::move(source));
+}
+
+void Optimizer::zero_grad() {
+    for (auto& s : sources_) s->zero_grad();
+}
+
+void Optimizer::step() {
+    std::size_t at = 0;
+    for (auto& s : sources_) {
+        s->read(data_.data() + at, grad_.data() + at);
+        at += s->size();
+    }
+    ++steps_;
+    update(data_, grad_);
+    at = 0;
+    for (auto& s : sources_) {
+        s->write(data_.data() + at);
+        at += s->size();
+    }
+}
+
+// ---- SGD
+
+SGD::SGD(const std::vector<Value>& params, double lr, double momentum, double weight_decay)
+    : Optimizer("SGD", lr), momentum_(momentum), weight_decay_(weight_decay) {
+    check_options();
+    add("SGD", params);
+}
+
+SGD::SGD(const std::vector<Tensor>& params, double lr, double momentum, double weight_decay)
+    : Optimizer("SGD", lr), momentum_(momentum), weight_decay_(weight_decay) {
+    check_options();
+    add("SGD", params);
+}
+
+void SGD::check_options() const {
+    require(std::isfinite(momentum_) && momentum_ >= 0.0, "SGD", "momentum", momentum_, "finite and >= 0");
+    require(std::isfinite(weight_decay_) && weight_decay_ >= 0.0, "SGD", "weight_decay", weight_decay_,
+            "finite and >= 0");
+}
+
+void SGD::update(std::span<double> p, std::span<const double> g) {
+    const double lr = this->lr();
+    if (momentum_ == 0.0) {
+        for (std::size_t i = 0; i < p.size(); ++i) p[i] -= lr * (g[i] + weight_decay_ * p[i]);
+        return;
+    }
+    const bool first = buf_.empty();
+    buf_.resize(p.size());
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        const double d = g[i] + weight_decay_ * p[i];
+        buf_[i] = first ? d : momentum_ * buf_[i] + d;
+        p[i] -= lr * buf_[i];
+    }
+}
+
+// ---- Adam and AdamW
+
+Adam::Adam(const char* name, double lr, double beta1, double beta2, double eps, double weight_decay, bool decoupled)
+    : Optimizer(name, lr), beta1_(beta1), beta2_(beta2), eps_(eps), weight_decay_(weight_decay), decoupled_(decoupled) {
+    require(beta1 >= 0.0 && beta1 < 1.0, name, "beta1", beta1, "in [0, 1)");
+    require(beta2 >= 0.0 && beta2 < 1.0, name, "beta2", beta2, "in [0, 1)");
+    require(std::isfinite(eps) && eps >= 0.0, name, "eps", eps, "finite and >= 0");
+    require(std::isfinite(weight_decay) && weight_decay >= 0.0, name, "weight_decay", weight_decay, "finite and >= 0");
+}
+
+Adam::Adam(const std::vector<Value>& params, double lr, double beta1, double beta2, double eps, double weight_decay)
+    : Adam("Adam", lr, beta1, beta2, eps, weight_decay, false) {
+    add("Adam", params);
+}
+
+Adam::Adam(const std::vector<Tensor>& params, double lr, double beta1, double beta2, double eps, double weight_decay)
+    : Adam("Adam", lr, beta1, beta2, eps, weight_decay, false) {
+    add("Adam", params);
+}
+
+void Adam::update(std::span<double> p, std::span<const double> g) {
+    m_.resize(p.size(), 0.0);
+    v_.resize(p.size(), 0.0);
+    const double t = static_cast<double>(steps());
+    const double lr = this->lr();
+    const double c1 = 1.0 - std::pow(beta1_, t), c2 = 1.0 - std::pow(beta2_, t);
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        double gi = g[i];
+        if (decoupled_) p[i] *= 1.0 - lr * weight_decay_;
+        else gi += weight_decay_ * p[i];
+        m_[i] = beta1_ * m_[i] + (1.0 - beta1_) * gi;
+        v_[i] = beta2_ * v_[i] + (1.0 - beta2_) * gi * gi;
+        p[i] -= lr * (m_[i] / c1) / (std::sqrt(v_[i] / c2) + eps_);
+    }
+}
+
+AdamW::AdamW(const std::vector<Value>& params, double lr, double beta1, double beta2, double eps, double weight_decay)
+    : Adam("AdamW", lr, beta1, beta2, eps, weight_decay, true) {
+    add("AdamW", params);
+}
+
+AdamW::AdamW(const std::vector<Tensor>& params, double lr, double beta1, double beta2, double eps, double weight_decay)
+    : Adam("AdamW", lr, beta1, beta2, eps, weight_decay, true) {
+    add("AdamW", params);
+}
+
+}  // namespace tapegrad::optim

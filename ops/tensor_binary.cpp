@@ -1,0 +1,180 @@
+// Elementwise tensor ops of two tensors with NumPy broadcasting: each op's value and partials side
+// by side, then the recorder they share.
+//
+// Backward: ga += reduce(gy * dy/da) over the dims a was stretched along (and likewise b). The
+// stretched dims read and write ga with stride 0, so the sum happens in the loop itself.
+#include <algorithm>
+
+#include "tapegrad/tensor_impl.hpp"
+
+namespace tapegrad::ops::tensor {
+
+// d(a + b)/da = 1, d(a + b)/db = 1
+struct Add {
+    static constexpr const char* name = "add";
+    template <class T> static T value(T a, T b) { return a + b; }
+    template <class T> static T da(T, T, T) { return T(1); }
+    template <class T> static T db(T, T, T) { return T(1); }
+};
+// d(a - b)/da = 1, d(a - b)/db = -1
+struct Sub {
+    static constexpr const char* name = "sub";
+    template <class T> static T value(T a, T b) { return a - b; }
+    template <class T> static T da(T, T, T) { return T(1); }
+    template <class T> static T db(T, T, T) { return T(-1); }
+};
+// d(a b)/da = b, d(a b)/db = a
+struct Mul {
+    static constexpr const char* name = "mul";
+    template <class T> static T value(T a, T b) { return a * b; }
+    template <class T> static T da(T, T b, T) { return b; }
+    template <class T> static T db(T a, T, T) { return a; }
+};
+// d(a / b)/da = 1 / b, d(a / b)/db = -a / b^2 = -y / b
+struct Div {
+    static constexpr const char* name = "div";
+    template <class T> static T value(T a, T b) { return a / b; }
+    template <class T> static T da(T, T b, T) { return T(1) / b; }
+    template <class T> static T db(T, T b, T y) { return -y / b; }
+};
+
+}  // namespace tapegrad::ops::tensor
+
+namespace tapegrad::detail {
+
+// The broadcast shape of a and b, or an Error naming op and both shapes.
+Shape broadcast_shape(const char* op, const TensorImpl* a, const TensorImpl* b) {
+    const int nd = std::max(a->ndim, b->ndim);
+    Shape s;
+    for (int d = 0; d < nd; ++d) {
+        const int da = d - (nd - a->ndim), db = d - (nd - b->ndim);
+        const std::int64_t x = da < 0 ? 1 : a->sizes[da], y = db < 0 ? 1 : b->sizes[db];
+        if (x != y && x != 1 && y != 1)
+            tensor_error(op, "shapes do not broadcast: " + shape_str(a) + " and " + shape_str(b) + " (dim " +
+                                 std::to_string(d) + ": " + std::to_string(x) + " vs " + std::to_string(y) + ")");
+        s.push_back(x == 1 ? y : x);
+    }
+    return s;
+}
+
+// Both operands in one type: a float32 operand of a float64 op is cast (a recorded op).
+void promote(Tensor& a, Tensor& b, const char* op) {
+    const DType ta = a.impl(op)->dtype, tb = b.impl(op)->dtype;
+    if (ta == tb) return;
+    if (ta == DType::f32) a = a.to(DType::f64);
+    else b = b.to(DType::f64);
+}
+
+namespace {
+
+template <class Op>
+struct Binary {
+    TensorImpl* out;
+    Ref a;
+    Ref b;
+
+    static void backward(Binary& d) {
+        TensorImpl* out = d.out;
+        if (out->grad == nullptr) return;
+        if (d.a->requires_grad) side<true>(d);
+        if (d.b->requires_grad) side<false>(d);
+    }
+
+    template <bool kA>
+    static void side(Binary& d) {
+        TensorImpl* out = d.out;
+        TensorImpl* a = d.a.get();
+        TensorImpl* b = d.b.get();
+        TensorImpl* self = kA ? a : b;
+        dispatch(out->dtype, [&]<class T>() {
+            T* g = self->grad_ptr<T>();
+            const T* gy = static_cast<const T*>(out->grad);
+            const T* y = out->ptr<T>();
+            const T* ap = a->ptr<T>();
+            const T* bp = b->ptr<T>();
+            const auto partial = [](T x, T z, T w) { return kA ? Op::da(x, z, w) : Op::db(x, z, w); };
+            if (a->contiguous() && b->contiguous() && a->numel == out->numel && b->numel == out->numel) {
+                parallel_for(out->numel, kParallelGrain, [&](std::int64_t lo, std::int64_t hi) {
+                    for (std::int64_t i = lo; i < hi; ++i) g[i] += gy[i] * partial(ap[i], bp[i], y[i]);
+                });
+                return;
+            }
+            // The grad of `self` is contiguous in self's shape; read it broadcast (stride 0 on
+            // stretched dims) so that the loop sums into it. One thread: the order of the sums
+            // must not depend on the thread count.
+            TensorImpl gl;
+            std::copy(self->sizes, self->sizes + self->ndim, gl.sizes);
+            gl.ndim = self->ndim;
+            gl.set_contiguous_strides();
+            std::int64_t sa[kMaxDims], sb[kMaxDims], sg[kMaxDims];
+            broadcast_strides(a, out->ndim, sa);
+            broadcast_strides(b, out->ndim, sb);
+            broadcast_strides(&gl, out->ndim, sg);
+            T* const base[5] = {const_cast<T*>(ap), const_cast<T*>(bp), const_cast<T*>(y), const_cast<T*>(gy), g};
+            const std::int64_t* const st[5] = {sa, sb, out->strides, out->strides, sg};
+            for_each_row<T, 5>(out->ndim, out->sizes, base, st, [&](T* const* p, const std::int64_t* s, std::int64_t n) {
+                if (s[4] == 0) {
+                    T acc = T(0);
+                    for (std::int64_t i = 0; i < n; ++i)
+                        acc += p[3][i * s[3]] * partial(p[0][i * s[0]], p[1][i * s[1]], p[2][i * s[2]]);
+                    *p[4] += acc;
+                } else {
+                    for (std::int64_t i = 0; i < n; ++i)
+                        p[4][i * s[4]] += p[3][i * s[3]] * partial(p[0][i * s[0]], p[1][i * s[1]], p[2][i * s[2]]);
+                }
+            });
+        });
+    }
+};
+
+template <class Op>
+Tensor binary(const Tensor& x, const Tensor& z) {
+    Tensor a = x, b = z;
+    promote(a, b, Op::name);
+    TensorImpl* ai = a.impl(Op::name);
+    TensorImpl* bi = b.impl(Op::name);
+    const Shape shape = broadcast_shape(Op::name, ai, bi);
+    Tape& tape = tape_of({&a, &b}, Op::name);
+    const bool rg = needs_grad(tape, {ai, bi});
+    TensorImpl* out = new_result(tape, ai->dtype, shape, rg);
+    dispatch(out->dtype, [&]<class T>() {
+        T* y = out->ptr<T>();
+        const T* ap = ai->ptr<T>();
+        const T* bp = bi->ptr<T>();
+        if (ai->contiguous() && bi->contiguous() && ai->numel == out->numel && bi->numel == out->numel) {
+            parallel_for(out->numel, kParallelGrain, [&](std::int64_t lo, std::int64_t hi) {
+                for (std::int64_t i = lo; i < hi; ++i) y[i] = Op::value(ap[i], bp[i]);
+            });
+            return;
+        }
+        std::int64_t sa[kMaxDims], sb[kMaxDims];
+        broadcast_strides(ai, out->ndim, sa);
+        broadcast_strides(bi, out->ndim, sb);
+        T* const base[3] = {const_cast<T*>(ap), const_cast<T*>(bp), y};
+        const std::int64_t* const st[3] = {sa, sb, out->strides};
+        for_each_row<T, 3>(out->ndim, out->sizes, base, st, [](T* const* p, const std::int64_t* s, std::int64_t n) {
+            if (s[0] == 1 && s[1] == 0 && s[2] == 1) {  // a row plus a scalar-like b: the common bias case
+                const T bv = *p[1];
+                for (std::int64_t i = 0; i < n; ++i) p[2][i] = Op::value(p[0][i], bv);
+            } else {
+                for (std::int64_t i = 0; i < n; ++i) p[2][i * s[2]] = Op::value(p[0][i * s[0]], p[1][i * s[1]]);
+            }
+        });
+    });
+    if (!rg) return Tensor::wrap_result(out, tape);
+    return record(tape, tape.arena().make<Binary<Op>>(out, ai, bi));
+}
+
+}  // namespace
+}  // namespace tapegrad::detail
+
+namespace tapegrad {
+
+namespace ot = ops::tensor;
+
+Tensor operator+(const Tensor& a, const Tensor& b) { return detail::binary<ot::Add>(a, b); }
+Tensor operator-(const Tensor& a, const Tensor& b) { return detail::binary<ot::Sub>(a, b); }
+Tensor operator*(const Tensor& a, const Tensor& b) { return detail::binary<ot::Mul>(a, b); }
+Tensor operator/(const Tensor& a, const Tensor& b) { return detail::binary<ot::Div>(a, b); }
+
+}  // namespace tapegrad

@@ -1,0 +1,208 @@
+// Matrix products through the BLAS: C = A B for 2-d operands and batches of them (3-d; a batch of
+// one, or a 2-d operand, is broadcast over the other's batch), 1-d operands as in torch.matmul.
+//
+// Backward: dA += dC B^T, dB += A^T dC (summed over the batch for a broadcast operand). Operands
+// go to the BLAS in place when their strides are a row-major or a transposed layout (so a
+// transpose() view costs nothing); other layouts are copied once to scratch.
+#include <algorithm>
+
+#include <cblas.h>
+
+#include "tapegrad/tensor_impl.hpp"
+#include "tapegrad/threads.hpp"
+
+namespace tapegrad::detail {
+namespace {
+
+inline void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
+                 const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
+    if (m == 0 || n == 0 || (k == 0 && beta == 1.0f)) return;
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+                static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta,
+                c, static_cast<int>(ldc));
+}
+inline void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const double* a, std::int64_t lda,
+                 const double* b, std::int64_t ldb, double beta, double* c, std::int64_t ldc) {
+    if (m == 0 || n == 0 || (k == 0 && beta == 1.0)) return;
+    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+                static_cast<int>(n), static_cast<int>(k), 1.0, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta,
+                c, static_cast<int>(ldc));
+}
+
+// A batch of rows x cols matrices as the BLAS sees it: element (i, j) of matrix q is at
+// p + q*batch + (trans ? j*ld + i : i*ld + j).
+template <class T>
+struct Operand {
+    const T* p = nullptr;
+    bool trans = false;
+    std::int64_t ld = 1;
+    std::int64_t batch = 0;
+    std::int64_t rows = 0, cols = 0;
+};
+
+// The matrices of t (2-d or 3-d) in place if its strides allow it, else copied to `scratch`.
+template <class T>
+Operand<T> operand(Tape& tape, const TensorImpl* t, Scratch*& scratch, unsigned char* room) {
+    Operand<T> o;
+    const int nd = t->ndim;
+    o.rows = t->sizes[nd - 2];
+    o.cols = t->sizes[nd - 1];
+    const std::int64_t sr = t->strides[nd - 2], sc = t->strides[nd - 1];
+    const std::int64_t r = o.rows, c = o.cols;
+    o.batch = nd == 3 && t->sizes[0] != 1 ? t->strides[0] : 0;
+    o.p = t->ptr<T>();
+    if ((c == 1 || sc == 1) && (r == 1 || sr >= std::max<std::int64_t>(c, 1))) {
+        o.ld = r == 1 ? std::max<std::int64_t>(c, 1) : sr;
+        if (o.ld >= std::max<std::int64_t>(c, 1)) return o;
+    }
+    if ((r == 1 || sr == 1) && (c == 1 || sc >= std::max<std::int64_t>(r, 1))) {
+        o.trans = true;
+        o.ld = c == 1 ? std::max<std::int64_t>(r, 1) : sc;
+        return o;
+    }
+    scratch = new (room) Scratch(tape, t->bytes());
+    copy_to_contiguous(t, scratch->as<void>(), t->dtype);
+    o.p = scratch->as<T>();
+    o.trans = false;
+    o.ld = std::max<std::int64_t>(c, 1);
+    o.batch = nd == 3 && t->sizes[0] != 1 ? r * c : 0;
+    return o;
+}
+
+// A scratch copy that may or may not be needed, destroyed with the scope.
+struct MaybeScratch {
+    alignas(Scratch) unsigned char room[sizeof(Scratch)];
+    Scratch* s = nullptr;
+    MaybeScratch() = default;
+    MaybeScratch(const MaybeScratch&) = delete;
+    MaybeScratch& operator=(const MaybeScratch&) = delete;
+    ~MaybeScratch() {
+        if (s != nullptr) s->~Scratch();
+    }
+};
+
+template <class T>
+Operand<T> operand(Tape& tape, const TensorImpl* t, MaybeScratch& ms) {
+    return operand<T>(tape, t, ms.s, ms.room);
+}
+
+// The same operand, transposed (its matrices read as cols x rows).
+template <class T>
+Operand<T> transposed(Operand<T> o) {
+    o.trans = !o.trans;
+    std::swap(o.rows, o.cols);
+    return o;
+}
+
+// C[q] = (or +=) A[q] B[q] for q < batches; C is contiguous with batch stride c_batch (0: every
+// product adds into one matrix, in batch order). Folds the batch into the rows of one product
+// when A's matrices are stacked rows of one matrix and B is shared.
+template <class T>
+void batched(std::int64_t batches, const Operand<T>& a, const Operand<T>& b, T beta, T* c, std::int64_t c_batch) {
+    const std::int64_t m = a.rows, k = a.cols, n = b.cols;
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        if (beta == T(0))
+            for (std::int64_t q = 0; q < (c_batch == 0 ? 1 : batches); ++q) std::fill(c + q * c_batch, c + q * c_batch + m * n, T(0));
+        return;
+    }
+    if (batches > 1 && b.batch == 0 && !a.trans && a.batch == m * a.ld && c_batch == m * n) {
+        gemm(false, b.trans, batches * m, n, k, a.p, a.ld, b.p, b.ld, beta, c, n);
+        return;
+    }
+    for (std::int64_t q = 0; q < batches; ++q) {
+        const T bq = (c_batch == 0 && q > 0) ? T(1) : beta;
+        gemm(a.trans, b.trans, m, n, k, a.p + q * a.batch, a.ld, b.p + q * b.batch, b.ld, bq, c + q * c_batch, n);
+    }
+}
+
+struct Matmul {
+    TensorImpl* out;
+    Ref a;
+    Ref b;
+    std::int64_t batches;
+
+    static void backward(Matmul& d) {
+        TensorImpl* out = d.out;
+        if (out->grad == nullptr) return;
+        TensorImpl* a = d.a.get();
+        TensorImpl* b = d.b.get();
+        Tape& tape = *out->tape;
+        dispatch(out->dtype, [&]<class T>() {
+            const std::int64_t m = out->sizes[out->ndim - 2], n = out->sizes[out->ndim - 1];
+            Operand<T> gc;
+            gc.p = static_cast<const T*>(out->grad);
+            gc.ld = std::max<std::int64_t>(n, 1);
+            gc.batch = d.batches > 1 ? m * n : 0;
+            gc.rows = m;
+            gc.cols = n;
+            // A grad's batch stride: 0 for an operand the batch shared (the products add up).
+            const auto stride_of = [](const TensorImpl* t) -> std::int64_t {
+                return t->ndim == 3 && t->sizes[0] != 1 ? t->sizes[1] * t->sizes[2] : 0;
+            };
+            if (a->requires_grad) {  // dA += dC B^T
+                MaybeScratch sb;
+                const Operand<T> bt = transposed(operand<T>(tape, b, sb));
+                batched<T>(d.batches, gc, bt, T(1), a->grad_ptr<T>(), stride_of(a));
+            }
+            if (b->requires_grad) {  // dB += A^T dC
+                MaybeScratch sa;
+                const Operand<T> ao = operand<T>(tape, a, sa);
+                T* gb = b->grad_ptr<T>();
+                const std::int64_t gb_batch = stride_of(b);
+                if (gb_batch == 0 && d.batches > 1 && !ao.trans && ao.batch == ao.rows * ao.ld) {
+                    // B was shared by the batch: one product over the stacked rows of A and dC.
+                    gemm(true, false, ao.cols, n, d.batches * ao.rows, ao.p, ao.ld, gc.p, gc.ld, T(1), gb, n);
+                } else {
+                    batched<T>(d.batches, transposed(ao), gc, T(1), gb, gb_batch);
+                }
+            }
+        });
+    }
+};
+
+Tensor matmul_nd(const Tensor& x, const Tensor& z) {
+    constexpr const char* op = "matmul";
+    Tensor a = x, b = z;
+    promote(a, b, op);
+    TensorImpl* ai = a.impl(op);
+    TensorImpl* bi = b.impl(op);
+    const auto dims_error = [&](const std::string& what) {
+        tensor_error(op, what + ": " + shape_str(ai) + " x " + shape_str(bi));
+    };
+    if (ai->ndim < 1 || bi->ndim < 1 || ai->ndim > 3 || bi->ndim > 3) dims_error("operands must have 1, 2 or 3 dims");
+    if (ai->ndim == 1 && bi->ndim == 1) return matmul_nd(a.unsqueeze(0), b.unsqueeze(1)).reshape({});
+    if (ai->ndim == 1) return matmul_nd(a.unsqueeze(0), b).squeeze(-2);
+    if (bi->ndim == 1) return matmul_nd(a, b.unsqueeze(1)).squeeze(-1);
+    const std::int64_t m = ai->sizes[ai->ndim - 2], k = ai->sizes[ai->ndim - 1];
+    const std::int64_t k2 = bi->sizes[bi->ndim - 2], n = bi->sizes[bi->ndim - 1];
+    if (k != k2) dims_error("inner dimensions differ");
+    const std::int64_t ba = ai->ndim == 3 ? ai->sizes[0] : 1, bb = bi->ndim == 3 ? bi->sizes[0] : 1;
+    if (ba != bb && ba != 1 && bb != 1) dims_error("batch sizes differ");
+    const std::int64_t batches = std::max(ba, bb);
+    Shape shape;
+    if (ai->ndim == 3 || bi->ndim == 3) shape.push_back(batches);
+    shape.push_back(m);
+    shape.push_back(n);
+    Tape& tape = tape_of({&a, &b}, op);
+    const bool rg = needs_grad(tape, {ai, bi});
+    TensorImpl* out = new_result(tape, ai->dtype, shape, rg);
+    num_threads();  // applies TAPEGRAD_NUM_THREADS to the BLAS before its first use
+    dispatch(out->dtype, [&]<class T>() {
+        MaybeScratch sa, sb;
+        const Operand<T> ao = operand<T>(tape, ai, sa), bo = operand<T>(tape, bi, sb);
+        batched<T>(batches, ao, bo, T(0), out->ptr<T>(), m * n);
+    });
+    if (!rg) return Tensor::wrap_result(out, tape);
+    return record(tape, tape.arena().make<Matmul>(out, ai, bi, batches));
+}
+
+}  // namespace
+}  // namespace tapegrad::detail
+
+namespace tapegrad {
+
+Tensor matmul(const Tensor& a, const Tensor& b) { return detail::matmul_nd(a, b); }
+Tensor Tensor::matmul(const Tensor& other) const { return detail::matmul_nd(*this, other); }
+
+}  // namespace tapegrad

@@ -1,0 +1,154 @@
+// The checkpoint format: byte layout, round trips, and every way a file can be wrong.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <doctest/doctest.h>
+
+#include <tapegrad/nn.hpp>
+
+using tapegrad::Checkpoint;
+using tapegrad::Error;
+using tapegrad::SavedArray;
+using tapegrad::StoredType;
+namespace nn = tapegrad::nn;
+namespace fs = std::filesystem;
+
+namespace {
+fs::path scratch_dir() {
+    fs::path dir = fs::temp_directory_path() / ("tapegrad_test_serialize_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    return dir;
+}
+std::string read_all(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+void write_all(const fs::path& p, const std::string& bytes) {
+    std::ofstream out(p, std::ios::binary);
+    out << bytes;
+}
+std::vector<double> values_of(const nn::MLP& m) {
+    std::vector<double> v;
+    for (const tapegrad::Value& p : m.parameters()) v.push_back(p.data());
+    return v;
+}
+}  // namespace
+
+TEST_CASE("checkpoint bytes: the layout of docs/FILE_FORMAT.md, checked byte by byte") {
+    const std::string bytes = tapegrad::to_bytes({SavedArray{"a", StoredType::f64, {}, {1.0}}});
+    // magic, version 1, 1 array, file size 43 = 24 + (4 + 1 + 1 + 1) + 8 + 4
+    const std::string expected_head = std::string("TAPEGRAD") + std::string("\x01\0\0\0", 4) +
+                                      std::string("\x01\0\0\0", 4) + std::string("\x2b\0\0\0\0\0\0\0", 8) +
+                                      std::string("\x01\0\0\0", 4) + "a" + std::string("\x02\x00", 2) +
+                                      std::string("\0\0\0\0\0\0\xf0\x3f", 8);  // 1.0 as binary64, little-endian
+    REQUIRE(bytes.size() == 43);
+    CHECK(bytes.substr(0, 39) == expected_head);
+    // CRC-32 of the first 39 bytes, from Python's zlib.crc32: 0x61544bfa, stored little-endian
+    CHECK(bytes.substr(39) == std::string("\xfa\x4b\x54\x61", 4));
+}
+
+TEST_CASE("checkpoint round trip: dtypes, shapes, scalars, empty arrays") {
+    const Checkpoint in = {
+        SavedArray{"w", StoredType::f64, {2, 3}, {1, 2, 3, 4, 5, -6.5e300}},
+        SavedArray{"h", StoredType::f32, {4}, {0.1, -2.5, 1e-3, 3.0}},
+        SavedArray{"s", StoredType::f64, {}, {0.125}},
+        SavedArray{"e", StoredType::f32, {0, 5}, {}},
+    };
+    const Checkpoint out = tapegrad::from_bytes(tapegrad::to_bytes(in));
+    REQUIRE(out.size() == 4);
+    for (std::size_t i = 0; i < 4; ++i) {
+        CHECK(out[i].name == in[i].name);
+        CHECK(out[i].type == in[i].type);
+        CHECK(out[i].shape == in[i].shape);
+    }
+    CHECK(out[0].values == in[0].values);
+    CHECK(out[1].values[0] == static_cast<double>(0.1f));  // f32 rounds to float
+    CHECK(out[1].values[3] == 3.0);
+    CHECK(out[2].values == std::vector<double>{0.125});
+    CHECK(out[3].values.empty());
+    CHECK(tapegrad::from_bytes(tapegrad::to_bytes({})).empty());
+}
+
+TEST_CASE("checkpoint writer refuses what the reader could not read back") {
+    CHECK_THROWS_WITH_AS(tapegrad::to_bytes({SavedArray{"w", StoredType::f64, {2, 2}, {1, 2, 3}}}),
+                         "save: array 'w' has shape [2, 2] (4 elements) but 3 values", Error);
+    CHECK_THROWS_WITH_AS(tapegrad::to_bytes({SavedArray{"w", StoredType::f64, {}, {1}}, SavedArray{"w", StoredType::f64, {}, {1}}}),
+                         "save: two arrays are named 'w'", Error);
+    CHECK_THROWS_AS(tapegrad::to_bytes({SavedArray{"", StoredType::f64, {}, {1}}}), Error);
+}
+
+TEST_CASE("checkpoint reader: every truncation and every flipped byte is an Error, never a crash") {
+    const std::string good = tapegrad::to_bytes({SavedArray{"layers.0.w", StoredType::f32, {2, 2}, {1, 2, 3, 4}},
+                                                 SavedArray{"layers.0.b", StoredType::f64, {2}, {5, 6}}});
+    for (std::size_t n = 0; n < good.size(); ++n) CHECK_THROWS_AS(tapegrad::from_bytes(good.substr(0, n)), Error);
+    for (std::size_t i = 0; i < good.size(); ++i) {
+        std::string bad = good;
+        bad[i] = static_cast<char>(bad[i] ^ 0x10);
+        CHECK_THROWS_AS(tapegrad::from_bytes(bad), Error);
+    }
+    CHECK_THROWS_WITH_AS(tapegrad::from_bytes("PK\x03\x04 a zip file"),
+                         "load: not a tapegrad checkpoint (the first 8 bytes are not \"TAPEGRAD\")", Error);
+    const std::string truncated =
+        "load: truncated checkpoint: the header says " + std::to_string(good.size()) + " bytes, there are 60";
+    CHECK_THROWS_WITH_AS(tapegrad::from_bytes(good.substr(0, 60)), truncated.c_str(), Error);
+    const std::string trailing = "load: checkpoint has 2 unexpected bytes after its end (the header says " +
+                                 std::to_string(good.size()) + " bytes)";
+    CHECK_THROWS_WITH_AS(tapegrad::from_bytes(good + "xx"), trailing.c_str(), Error);
+    std::string flipped = good;
+    flipped[good.size() - 10] ^= 1;  // inside the data
+    CHECK_THROWS_WITH_AS(tapegrad::from_bytes(flipped), doctest::Contains("load: checkpoint is corrupted: stored CRC-32"), Error);
+    std::string v2 = good;
+    v2[8] = 2;
+    CHECK_THROWS_WITH_AS(tapegrad::from_bytes(v2), "load: checkpoint format version 2, this tapegrad reads version 1", Error);
+}
+
+TEST_CASE("MLP save and load: round trip, another architecture, a truncated file") {
+    const fs::path dir = scratch_dir();
+    const std::string path = (dir / "model.tg").string();
+    nn::Generator gen(1);
+    nn::MLP a(2, {4, 1}, gen), b(2, {4, 1}, gen);
+    REQUIRE(values_of(a) != values_of(b));
+    nn::save(a, path);
+    nn::load(b, path);
+    CHECK(values_of(a) == values_of(b));
+    const Checkpoint state = a.state();
+    CHECK(state[0].name == "layers.0.neurons.0.w");
+    CHECK(state[0].shape == std::vector<std::size_t>{2});
+    CHECK(state[1].name == "layers.0.neurons.0.b");
+    CHECK(state[1].shape.empty());
+
+    SUBCASE("another architecture: the error names the differing arrays; the model is unchanged") {
+        nn::MLP c(3, {4, 1}, gen);
+        const std::vector<double> before = values_of(c);
+        CHECK_THROWS_WITH_AS(nn::load(c, path),
+                             doctest::Contains("'layers.0.neurons.0.w' has shape [2] in the file, the MLP(3, [4, 1]) expects [3]"),
+                             Error);
+        CHECK(values_of(c) == before);
+        nn::MLP d(2, {4, 2}, gen);
+        CHECK_THROWS_WITH_AS(nn::load(d, path), doctest::Contains("'layers.1.neurons.1.w' is missing from the file"), Error);
+        nn::MLP e(2, {4}, gen);
+        CHECK_THROWS_WITH_AS(nn::load(e, path), doctest::Contains("the file has 'layers.1.neurons.0.w', which the MLP(2, [4]) lacks"),
+                             Error);
+    }
+    SUBCASE("a truncated or corrupted file: Error naming the path; the model is unchanged") {
+        const std::string bytes = read_all(path);
+        write_all(dir / "cut.tg", bytes.substr(0, bytes.size() / 2));
+        nn::MLP c(2, {4, 1}, gen);
+        const std::vector<double> before = values_of(c);
+        CHECK_THROWS_WITH_AS(nn::load(c, (dir / "cut.tg").string()), doctest::Contains("cut.tg': truncated checkpoint"), Error);
+        CHECK(values_of(c) == before);
+        CHECK_THROWS_WITH_AS(nn::load(c, (dir / "none.tg").string()), doctest::Contains("load: cannot open"), Error);
+    }
+    SUBCASE("save replaces atomically and leaves no temporary file; a bad directory is an Error") {
+        nn::save(b, path);
+        nn::save(a, path);
+        int files = 0;
+        for (const auto& entry : fs::directory_iterator(dir)) files += entry.path().filename().string().rfind("model.tg", 0) == 0;
+        CHECK(files == 1);
+        CHECK_THROWS_WITH_AS(nn::save(a, (dir / "no/such/dir/m.tg").string()),
+                             doctest::Contains("save: cannot create a temporary file beside"), Error);
+    }
+    fs::remove_all(dir);
+}
