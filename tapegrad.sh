@@ -3,9 +3,10 @@
 #   ./tapegrad.sh demo        build, then run the article's worked example (tapegrad article)
 #   ./tapegrad.sh test        build, then run every test: the unit tests, the installed package
 #                             from a separate consumer project (find_package and pkg-config),
-#                             the benchmarks once each, the tests under ASan and UBSan, and
-#                             the thread tests under TSan
-#   ./tapegrad.sh bench       build, then run the benchmarks in full
+#                             the benchmarks once each, valgrind on training runs, the tests
+#                             under ASan and UBSan, the thread tests under TSan, and the
+#                             fuzzers for a bounded time
+#   ./tapegrad.sh bench       build (with libtorch), then run the benchmarks side by side
 #   ./tapegrad.sh deps        only install the Debian packages
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -15,10 +16,11 @@ JOBS=$(nproc)
 
 PACKAGES=(cmake make g++ clang pkg-config libboost-dev doctest-dev libspdlog-dev libfmt-dev
           libopenblas-dev libbenchmark-dev graphviz valgrind libclang-rt-14-dev)
+BENCH_PACKAGES=(libtorch-dev python3)  # libtorch only for the side-by-side benchmarks
 
-deps() {
+deps() {  # deps [extra packages...]
     local missing=()
-    for p in "${PACKAGES[@]}"; do
+    for p in "${PACKAGES[@]}" "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
     if ((${#missing[@]})); then
@@ -61,6 +63,15 @@ sanitizers() {
         ctest --test-dir "$BUILD-asan" --output-on-failure -j "$JOBS"
 }
 
+memcheck() {
+    echo "== valgrind memcheck of a training run"
+    valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 --quiet \
+        "$BUILD/tools/tapegrad" train --data moons --samples 40 --epochs 3 >/dev/null
+    valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 --quiet \
+        "$BUILD/tools/tapegrad" train --tensor --data spiral --samples 60 --epochs 3 >/dev/null
+    echo "valgrind: no errors, 0 bytes definitely lost"
+}
+
 threads() {
     echo "== thread tests under ThreadSanitizer"
     build "$BUILD-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_BUILD_BENCH=OFF \
@@ -72,25 +83,29 @@ case "${1:-}" in
     deps) deps ;;
     demo)
         deps
-        build "$BUILD" >/dev/null
+        build "$BUILD" -DTAPEGRAD_BENCH_TORCH=OFF >/dev/null
         "$BUILD/tools/tapegrad" article --dot "$BUILD/article.dot"
         ;;
     test)
         deps
-        build "$BUILD"
+        build "$BUILD" -DTAPEGRAD_BENCH_TORCH=OFF
         ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS"
         check_package
-        if [[ -x "$ROOT/bench/run.sh" ]]; then "$ROOT/bench/run.sh" --quick "$BUILD"; fi
+        echo "== benchmarks, each once"
+        "$ROOT/bench/run.sh" --quick "$BUILD"
+        memcheck
         sanitizers
         threads
+        echo "== fuzzing the model-file and CSV readers"
+        TAPEGRAD_FUZZ_BUILD_DIR="$BUILD-fuzz" "$ROOT/fuzz/run.sh" "${TAPEGRAD_FUZZ_SECONDS:-30}"
         ;;
     bench)
-        deps
-        build "$BUILD"
-        "$ROOT/bench/run.sh" "$BUILD"
+        deps "${BENCH_PACKAGES[@]}"
+        build "$BUILD-bench" -DTAPEGRAD_BENCH_TORCH=ON
+        "$ROOT/bench/run.sh" "$BUILD-bench"
         ;;
     *)
-        sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
         exit 2
         ;;
 esac
