@@ -59,7 +59,7 @@ bool smooth(const Instruction& in, const std::vector<double>& v) {
 }
 }  // namespace
 
-RandomGraph make_random_graph(std::uint64_t seed, std::size_t max_depth) {
+RandomGraph make_random_graph(std::uint64_t seed, std::size_t max_depth, const std::vector<GraphOp>& excluded) {
     std::mt19937_64 rng(seed);
     const auto uniform = [&](double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); };
     const auto below = [&](std::size_t n) { return static_cast<std::uint32_t>(rng() % n); };
@@ -85,6 +85,7 @@ RandomGraph make_random_graph(std::uint64_t seed, std::size_t max_depth) {
         }
         in.c = uniform(-2.0, 2.0);
         if (std::fabs(in.c) < 0.3) in.c = 0.7;  // div_c by a small constant is ill-conditioned
+        if (std::find(excluded.begin(), excluded.end(), in.op) != excluded.end()) continue;
         std::size_t d = 0;
         for (std::uint32_t arg : in.args) d = std::max(d, depth[arg]);
         if (d + 1 > max_depth || !smooth(in, values)) continue;

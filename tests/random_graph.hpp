@@ -28,6 +28,7 @@ struct RandomGraph {
 // Depth at most max_depth, fan-in up to 4 (sum of up to 4, dot of 2 pairs), operands drawn from
 // all earlier results so nodes are reused. Domains are kept valid by construction: log, sqrt and
 // pow take (x*x + 0.5)-shaped operands built from earlier instructions, division divides by one.
-RandomGraph make_random_graph(std::uint64_t seed, std::size_t max_depth = 64);
+// Ops in `excluded` are never drawn.
+RandomGraph make_random_graph(std::uint64_t seed, std::size_t max_depth = 64, const std::vector<GraphOp>& excluded = {});
 
 }  // namespace tapegrad::test
