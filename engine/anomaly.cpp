@@ -1,6 +1,7 @@
 // Anomaly mode's switch and its error message.
 #include "tapegrad/anomaly.hpp"
 
+#include <cmath>
 #include <string>
 
 #include <fmt/format.h>
@@ -16,8 +17,9 @@ DetectAnomaly::DetectAnomaly(bool on) : was_on_(detail::anomaly_mode()) { detect
 DetectAnomaly::~DetectAnomaly() { detect_anomaly(was_on_); }
 
 namespace detail {
-void throw_anomaly(const char* pass, const char* op, std::size_t position, double value) {
-    throw Error(fmt::format("anomaly: {} of '{}' (node {} on the tape) produced {}", pass, op, position, value));
+void throw_anomaly(const char* pass, const char* op, std::size_t position, double value, const char* kind) {
+    const std::string shown = std::isnan(value) ? "nan" : fmt::format("{}", value);  // never "-nan"
+    throw Error(fmt::format("anomaly: {} of '{}' ({} {} on the tape) produced {}", pass, op, kind, position, shown));
 }
 }  // namespace detail
 

@@ -582,3 +582,22 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t) {
 }
 
 }  // namespace tapegrad
+
+namespace tapegrad::detail {
+
+void check_finite(const TensorImpl* t, bool grad, const char* pass, const Tape& tape, std::size_t entry) {
+    if (grad && t->grad == nullptr) return;  // no gradient flowed here
+    dispatch(t->dtype, [&]<class T>() {
+        std::int64_t contiguous[kMaxDims];
+        contiguous_strides(t->ndim, t->sizes, contiguous);
+        T* const base[1] = {static_cast<T*>(grad ? t->grad : t->data)};
+        const std::int64_t* const strides[1] = {grad ? contiguous : t->strides};
+        for_each_row<T, 1>(t->ndim, t->sizes, base, strides, [&](T* const* p, const std::int64_t* s, std::int64_t n) {
+            for (std::int64_t i = 0; i < n; ++i)
+                if (!std::isfinite(p[0][i * s[0]])) [[unlikely]]
+                    throw_anomaly(pass, tape.entry_name(entry), entry, static_cast<double>(p[0][i * s[0]]), "tensor op");
+        });
+    });
+}
+
+}  // namespace tapegrad::detail

@@ -116,7 +116,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
         *out->ptr<T>() = static_cast<T>(acc / static_cast<double>(xi->numel));
     });
     if (!rg) return Tensor::wrap_result(out, tape);
-    return detail::record(tape, tape.arena().make<BceWithLogits>(out, xi, ti));
+    return detail::record(tape, tape.arena().make<BceWithLogits>(out, xi, ti), op);
 }
 
 Tensor cross_entropy(const Tensor& logits, std::span<const std::int64_t> labels) {
@@ -156,7 +156,7 @@ Tensor cross_entropy(const Tensor& logits, std::span<const std::int64_t> labels)
     auto* kept = static_cast<std::int64_t*>(
         tape.arena().allocate(static_cast<std::size_t>(n) * sizeof(std::int64_t), alignof(std::int64_t)));
     std::copy(labels.begin(), labels.end(), kept);
-    return detail::record(tape, tape.arena().make<CrossEntropy>(out, xi, kept));
+    return detail::record(tape, tape.arena().make<CrossEntropy>(out, xi, kept), op);
 }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {

@@ -162,7 +162,7 @@ Tensor binary(const Tensor& x, const Tensor& z) {
         });
     });
     if (!rg) return Tensor::wrap_result(out, tape);
-    return record(tape, tape.arena().make<Binary<Op>>(out, ai, bi));
+    return record(tape, tape.arena().make<Binary<Op>>(out, ai, bi), Op::name);
 }
 
 }  // namespace

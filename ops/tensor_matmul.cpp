@@ -194,7 +194,7 @@ Tensor matmul_nd(const Tensor& x, const Tensor& z) {
         batched<T>(batches, ao, bo, T(0), out->ptr<T>(), m * n);
     });
     if (!rg) return Tensor::wrap_result(out, tape);
-    return record(tape, tape.arena().make<Matmul>(out, ai, bi, batches));
+    return record(tape, tape.arena().make<Matmul>(out, ai, bi, batches), op);
 }
 
 }  // namespace

@@ -105,7 +105,7 @@ Tensor sum_like(const Tensor& x0, const char* op, int dim, bool all, bool keepdi
         }
     });
     if (!rg) return Tensor::wrap_result(out, tape);
-    return record(tape, tape.arena().make<SumBackward>(out, in, l, scale));
+    return record(tape, tape.arena().make<SumBackward>(out, in, l, scale), op);
 }
 
 // gx[where] += gy[o, i] * weight; `where` holds, per output element, the flat input index of its
@@ -184,7 +184,7 @@ Tensor max_like(const Tensor& x0, const char* op, int dim, bool all, bool keepdi
         }
     });
     if (!rg) return Tensor::wrap_result(out, tape);
-    return record(tape, tape.arena().make<MaxBackward>(out, in, all ? nullptr : where));
+    return record(tape, tape.arena().make<MaxBackward>(out, in, all ? nullptr : where), op);
 }
 
 }  // namespace

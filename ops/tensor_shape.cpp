@@ -31,9 +31,10 @@ struct ViewBackward {
     }
 };
 
-Tensor finish(Tape& tape, TensorImpl* in, TensorImpl* out, std::int64_t grad_offset, const std::int64_t* grad_strides) {
+Tensor finish(Tape& tape, const char* op, TensorImpl* in, TensorImpl* out, std::int64_t grad_offset,
+              const std::int64_t* grad_strides) {
     if (!out->requires_grad) return Tensor::wrap_result(out, tape);
-    return record(tape, tape.arena().make<ViewBackward>(out, in, grad_offset, grad_strides));
+    return record(tape, tape.arena().make<ViewBackward>(out, in, grad_offset, grad_strides), op);
 }
 
 // A view of x: data at x.data + data_offset with data_strides; its grad maps as described above.
@@ -42,7 +43,7 @@ Tensor view_of(const Tensor& x, const char* op, const Shape& shape, const std::i
     TensorImpl* in = x.impl(op);
     Tape& tape = tape_of({&x}, op);
     TensorImpl* out = new_view(tape, in, shape, data_strides, data_offset, needs_grad(tape, {in}));
-    return finish(tape, in, out, grad_offset, grad_strides);
+    return finish(tape, op, in, out, grad_offset, grad_strides);
 }
 
 // A contiguous copy of x in `shape` (same element count, row-major order kept).
@@ -51,7 +52,7 @@ Tensor copy_of(const Tensor& x, const char* op, const Shape& shape) {
     Tape& tape = tape_of({&x}, op);
     TensorImpl* out = new_result(tape, in->dtype, shape, needs_grad(tape, {in}));
     copy_to_contiguous(in, out->data, in->dtype);
-    return finish(tape, in, out, 0, out->strides);
+    return finish(tape, op, in, out, 0, out->strides);
 }
 
 std::int64_t resolve_index(const char* op, std::int64_t i, std::int64_t size, int dim) {
@@ -337,7 +338,7 @@ Tensor Tensor::to(DType dtype) const {
     TensorImpl* out = detail::new_result(tape, dtype, in->shape(), rg);
     detail::copy_to_contiguous(in, out->data, dtype);
     if (!rg) return wrap_result(out, tape);
-    return detail::record(tape, tape.arena().make<detail::Cast>(out, in));
+    return detail::record(tape, tape.arena().make<detail::Cast>(out, in), op);
 }
 
 Tensor Tensor::detach() const {
@@ -404,7 +405,7 @@ Tensor cat(std::span<const Tensor> tensors, int dim) {
         });
     }
     if (!rg) return Tensor::wrap_result(out, tape);
-    return detail::record(tape, tape.arena().make<detail::Cat>(out, ins, offsets, n, d));
+    return detail::record(tape, tape.arena().make<detail::Cat>(out, ins, offsets, n, d), op);
 }
 
 }  // namespace tapegrad

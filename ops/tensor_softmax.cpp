@@ -87,7 +87,7 @@ Tensor softmax_along(const Tensor& x0, int dim) {
             }
     });
     if (!rg) return Tensor::wrap_result(out, tape);
-    return record(tape, tape.arena().make<Softmax<kLog>>(out, in, l));
+    return record(tape, tape.arena().make<Softmax<kLog>>(out, in, l), op);
 }
 
 }  // namespace

@@ -162,7 +162,7 @@ Tensor unary(const Tensor& x, double c = 0.0) {
         });
     });
     if (!rg) return Tensor::wrap_result(out, tape);
-    return record(tape, tape.arena().make<Unary<Op>>(out, in, c));
+    return record(tape, tape.arena().make<Unary<Op>>(out, in, c), Op::name);
 }
 
 }  // namespace

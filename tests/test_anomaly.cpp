@@ -67,6 +67,31 @@ TEST_CASE("backward: sqrt at 0 has an infinite partial") {
     }
 }
 
+TEST_CASE("tensor ops in anomaly mode: the first non-finite forward result or backward gradient") {
+    using tapegrad::DType;
+    using tapegrad::Tensor;
+    tapegrad::Tape::current().clear();
+    Tensor x = Tensor::from({1.0, -1.0, 4.0}, {3}, DType::f64, true);
+    SUBCASE("off: NaN passes silently, as in PyTorch") {
+        CHECK_NOTHROW(x.log());
+    }
+    SUBCASE("forward: log of a negative element names 'log' and its entry") {
+        DetectAnomaly guard;
+        Tensor y = x * 2.0;  // entry 0
+        CHECK_THROWS_WITH_AS(y.log(), doctest::Contains("anomaly: forward of 'log' (tensor op 1 on the tape) produced nan"),
+                             Error);
+    }
+    SUBCASE("backward: sqrt at 0 has an infinite derivative, raised by sqrt's own backward") {
+        Tensor z = Tensor::from({0.0, 1.0}, {2}, DType::f64, true);
+        Tensor s = z.sqrt();                  // entry 0: finite forward, [0, 1]
+        Tensor loss = (s * 3.0).sum();        // entries 1 and 2
+        DetectAnomaly guard;
+        CHECK_THROWS_WITH_AS(loss.backward(),
+                             doctest::Contains("anomaly: backward of 'sqrt' (tensor op 0 on the tape) produced inf"), Error);
+    }
+    tapegrad::Tape::current().clear();
+}
+
 TEST_CASE("the check tensor kernels call is a no-op when off") {
     const float bad[] = {1.0f, NAN};
     CHECK_NOTHROW(tapegrad::detail::check_anomaly<float>("forward", "matmul", 7, bad));

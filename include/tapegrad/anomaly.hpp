@@ -37,7 +37,9 @@ inline bool anomaly_mode() { return anomaly_on.load(std::memory_order_relaxed); 
 // Raises Error: "anomaly: <pass> of '<op>' (node <position> on the tape) produced <value>".
 // pass is "forward" or "backward"; position is the op's index among the tape's scalar nodes
 // (for tensor ops: Tape::entry_count() or the node count at the time, as the caller documents).
-[[noreturn]] void throw_anomaly(const char* pass, const char* op, std::size_t position, double value);
+// Tensor ops pass kind "tensor op": their position is their entry's index.
+[[noreturn]] void throw_anomaly(const char* pass, const char* op, std::size_t position, double value,
+                                const char* kind = "node");
 
 // For ops outside the scalar recorders (tensor kernels): checks xs when anomaly mode is on.
 template <class T>

@@ -241,6 +241,7 @@ struct Entry {
     void (*backward)(void* data);
     void (*restart)(void* data);
     void* data;            // in the tape's arena
+    const char* name;      // the op's name, for errors ("matmul"); may be null
 };
 
 }  // namespace detail
@@ -289,9 +290,14 @@ public:
     // For ops that are not scalar nodes (tensor ops). record_entry appends an entry whose
     // backward(data) the sweep runs after every node and entry recorded later; data should live
     // in arena() so that clear() frees it. Returns the entry's index.
-    std::size_t record_entry(void (*backward_kernel)(void*), void (*restart)(void*), void* data) {
-        entries_.push_back(detail::Entry{nodes_.size(), backward_kernel, restart, data});
+    std::size_t record_entry(void (*backward_kernel)(void*), void (*restart)(void*), void* data,
+                             const char* name = nullptr) {
+        entries_.push_back(detail::Entry{nodes_.size(), backward_kernel, restart, data, name});
         return entries_.size() - 1;
+    }
+    const char* entry_name(std::size_t entry) const {
+        const char* name = entries_[entry].name;
+        return name != nullptr ? name : "tensor op";
     }
     detail::Arena& arena() { return arena_; }
     std::size_t entry_count() const { return entries_.size(); }

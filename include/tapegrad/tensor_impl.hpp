@@ -12,6 +12,7 @@
 #include <initializer_list>
 #include <string>
 
+#include "tapegrad/anomaly.hpp"
 #include "tapegrad/tensor.hpp"
 #include "tapegrad/tensor_pool.hpp"
 
@@ -124,11 +125,34 @@ void restart_out(void* data) {
     TensorImpl* out = static_cast<Data*>(data)->out;
     if (out->grad != nullptr) std::memset(out->grad, 0, out->bytes());
 }
-// Records an entry whose backward is Data::backward(Data&) and returns the result handle.
+// Calls f on each input an op's data keeps (its members a, b, in, x, t, or ins[count]).
+template <class Data, class F>
+void for_each_input(Data& d, F&& f) {
+    if constexpr (requires { d.a.get(); }) f(d.a.get());
+    if constexpr (requires { d.b.get(); }) f(d.b.get());
+    if constexpr (requires { d.in.get(); }) f(d.in.get());
+    if constexpr (requires { d.x.get(); }) f(d.x.get());
+    if constexpr (requires { d.t.get(); }) f(d.t.get());
+    if constexpr (requires { d.ins[0]; d.count; })
+        for (std::size_t k = 0; k < d.count; ++k) f(d.ins[k]);
+}
+
+// Anomaly mode: raises Error if t's data (or grad) holds a NaN or an infinity; `pass` is
+// "forward" or "backward", `entry` the op's entry on the tape.
+void check_finite(const TensorImpl* t, bool grad, const char* pass, const Tape& tape, std::size_t entry);
+
+// Records an entry whose backward is Data::backward(Data&) and returns the result handle. In
+// anomaly mode the result is checked now and the inputs' grads after the op's backward.
 template <class Data>
-Tensor record(Tape& tape, Data* data) {
-    data->out->entry = tape.record_entry([](void* p) { Data::backward(*static_cast<Data*>(p)); },
-                                         &restart_out<Data>, data);
+Tensor record(Tape& tape, Data* data, const char* name) {
+    const auto backward = [](void* p) {
+        Data& d = *static_cast<Data*>(p);
+        Data::backward(d);
+        if (anomaly_mode()) [[unlikely]]
+            for_each_input(d, [&](const TensorImpl* in) { check_finite(in, true, "backward", *d.out->tape, d.out->entry); });
+    };
+    data->out->entry = tape.record_entry(backward, &restart_out<Data>, data, name);
+    if (anomaly_mode()) [[unlikely]] check_finite(data->out, false, "forward", tape, data->out->entry);
     return Tensor::wrap_result(data->out, tape);
 }
 
