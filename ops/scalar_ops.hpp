@@ -166,9 +166,10 @@ struct OpList {
     static constexpr const char* names[] = {Ops::name...};
     template <class Op>
     static constexpr std::uint16_t code() {
-        std::uint16_t i = 0;
-        ((std::is_same_v<Op, Ops> ? false : (++i, true)) && ...);
-        return i;
+        constexpr bool is_op[] = {std::is_same_v<Op, Ops>...};
+        for (std::uint16_t i = 0; i < sizeof...(Ops); ++i)
+            if (is_op[i]) return i;
+        throw "not in the op list";  // a compile error: code() is only evaluated at compile time
     }
 };
 using ScalarOps = OpList<Leaf, AddConst, RSubConst, MulConst, DivConst, RDivConst, PowConst, Neg, Relu,

@@ -62,23 +62,36 @@ struct SumBackward {
     }
 };
 
+// A reduction's input (made contiguous), the layout it is reduced with, and its result's shape.
+struct Reduced {
+    Tensor x;
+    TensorImpl* in;
+    Layout layout;
+    Shape shape;
+};
+Reduced reduced(const Tensor& x0, const char* op, int dim, bool all, bool keepdim) {
+    const int ndim = x0.impl(op)->ndim;  // checks the handle before anything else touches it
+    const int d = all ? -1 : wrap_dim(op, dim, ndim);
+    Reduced r{x0.contiguous(), nullptr, {}, {}};
+    r.in = r.x.impl(op);
+    if (all || r.in->ndim == 0) {
+        r.layout.n = r.in->numel;
+        if (!all && keepdim) r.shape = r.in->shape();
+    } else {
+        r.layout = layout(r.in, d);
+        r.shape = reduced_shape(r.in, d, keepdim);
+    }
+    return r;
+}
+
 // sum (scale 1) or mean (scale 1/n) over dim d, or over everything when d < 0.
 Tensor sum_like(const Tensor& x0, const char* op, int dim, bool all, bool keepdim, bool mean) {
-    const TensorImpl* probe = x0.impl(op);
-    const int d = all ? -1 : wrap_dim(op, dim, probe->ndim);
-    Tensor x = x0.contiguous();
-    TensorImpl* in = x.impl(op);
-    Layout l;
-    Shape shape;
-    if (all || in->ndim == 0) {
-        l.n = in->numel;
-        if (!all && keepdim) shape = in->shape();
-    } else {
-        l = layout(in, d);
-        shape = reduced_shape(in, d, keepdim);
-    }
+    Reduced r = reduced(x0, op, dim, all, keepdim);
+    TensorImpl* in = r.in;
+    const Layout& l = r.layout;
+    const Shape& shape = r.shape;
     const double scale = mean ? 1.0 / static_cast<double>(l.n) : 1.0;
-    Tape& tape = tape_of({&x}, op);
+    Tape& tape = tape_of({&r.x}, op);
     const bool rg = needs_grad(tape, {in});
     TensorImpl* out = new_result(tape, in->dtype, shape, rg);
     dispatch(in->dtype, [&]<class T>() {
@@ -139,22 +152,13 @@ struct MaxBackward {
 
 // max over dim (or everything); with `indices`, returns the argmax as float64 values instead.
 Tensor max_like(const Tensor& x0, const char* op, int dim, bool all, bool keepdim, bool indices) {
-    const TensorImpl* probe = x0.impl(op);
-    const int d = all ? -1 : wrap_dim(op, dim, probe->ndim);
-    Tensor x = x0.contiguous();
-    TensorImpl* in = x.impl(op);
-    Layout l;
-    Shape shape;
-    if (all || in->ndim == 0) {
-        l.n = in->numel;
-        if (!all && keepdim) shape = in->shape();
-    } else {
-        l = layout(in, d);
-        shape = reduced_shape(in, d, keepdim);
-    }
+    Reduced r = reduced(x0, op, dim, all, keepdim);
+    TensorImpl* in = r.in;
+    const Layout& l = r.layout;
+    const Shape& shape = r.shape;
     if (l.n == 0 && l.outer * l.inner > 0)
         tensor_error(op, "cannot take the max over an empty dim, shape " + shape_str(in));
-    Tape& tape = tape_of({&x}, op);
+    Tape& tape = tape_of({&r.x}, op);
     const bool rg = !indices && needs_grad(tape, {in});
     TensorImpl* out = new_result(tape, indices ? DType::f64 : in->dtype, shape, rg);
     const std::int64_t count = l.outer * l.inner;

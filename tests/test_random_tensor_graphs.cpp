@@ -16,81 +16,10 @@ using tapegrad::Tape;
 using tapegrad::Tensor;
 using tapegrad::Value;
 using tapegrad::test::GraphOp;
-using tapegrad::test::Instruction;
 using tapegrad::test::RandomGraph;
 
 namespace {
 
-std::size_t graphs_to_check() {
-    const char* n = std::getenv("TAPEGRAD_RANDOM_GRAPHS");
-    return n != nullptr ? std::stoul(n) : 2000;
-}
-
-// ---- (1) the same scalar program on Values and on one-element float64 tensors
-
-Value on_values(const Instruction& in, const std::vector<Value>& v) {
-    const Value &a = v[in.args[0]], &b = v[in.args[1]], &c = v[in.args[2]], &d = v[in.args[3]];
-    switch (in.op) {
-        case GraphOp::add: return a + b;
-        case GraphOp::sub: return a - b;
-        case GraphOp::mul: return a * b;
-        case GraphOp::div: return a / b;
-        case GraphOp::add_c: return a + in.c;
-        case GraphOp::rsub_c: return in.c - a;
-        case GraphOp::mul_c: return a * in.c;
-        case GraphOp::div_c: return a / in.c;
-        case GraphOp::rdiv_c: return in.c / a;
-        case GraphOp::pow_c: return a.pow(in.c);
-        case GraphOp::neg: return -a;
-        case GraphOp::relu: return a.relu();
-        case GraphOp::tanh: return a.tanh();
-        case GraphOp::sigmoid: return a.sigmoid();
-        case GraphOp::exp: return a.exp();
-        case GraphOp::log: return a.log();
-        case GraphOp::sqrt: return a.sqrt();
-        case GraphOp::abs: return a.abs();
-        case GraphOp::sum: return tapegrad::sum({a, b, c, d});
-        case GraphOp::dot: return tapegrad::dot(std::vector<Value>{a, c}, std::vector<Value>{b, d});
-        default: break;
-    }
-    throw tapegrad::Error("random graph: op without a tensor twin");
-}
-
-Tensor on_tensors(const Instruction& in, const std::vector<Tensor>& v) {
-    const Tensor &a = v[in.args[0]], &b = v[in.args[1]], &c = v[in.args[2]], &d = v[in.args[3]];
-    switch (in.op) {
-        case GraphOp::add: return a + b;
-        case GraphOp::sub: return a - b;
-        case GraphOp::mul: return a * b;
-        case GraphOp::div: return a / b;
-        case GraphOp::add_c: return a + in.c;
-        case GraphOp::rsub_c: return in.c - a;
-        case GraphOp::mul_c: return a * in.c;
-        case GraphOp::div_c: return a / in.c;
-        case GraphOp::rdiv_c: return in.c / a;
-        case GraphOp::pow_c: return a.pow(in.c);
-        case GraphOp::neg: return -a;
-        case GraphOp::relu: return a.relu();
-        case GraphOp::tanh: return a.tanh();
-        case GraphOp::sigmoid: return a.sigmoid();
-        case GraphOp::exp: return a.exp();
-        case GraphOp::log: return a.log();
-        case GraphOp::sqrt: return a.sqrt();
-        case GraphOp::abs: return a.abs();
-        case GraphOp::sum: return a + b + c + d;
-        case GraphOp::dot: return a * b + c * d;
-        default: break;
-    }
-    throw tapegrad::Error("random graph: op without a tensor twin");
-}
-
-template <class T, class Step>
-T run_tail_sum(const RandomGraph& g, std::vector<T> v, Step step) {
-    for (const Instruction& in : g.program) v.push_back(step(in, v));
-    T out = v.back();
-    for (std::size_t k = 2; k <= std::min<std::size_t>(v.size(), 4); ++k) out = v[v.size() - k] + out;
-    return out;
-}
 
 double relative(double a, double b) { return std::fabs(a - b) / std::max(1.0, std::fabs(b)); }
 
@@ -251,7 +180,7 @@ TCheck check(const TGraph& g, double h = 1e-4) {
 
 TEST_CASE("the scalar and the tensor engine agree to 1e-12 on the same random programs") {
     const std::vector<GraphOp> no_twin{GraphOp::pow, GraphOp::sin, GraphOp::cos};
-    const std::size_t n = graphs_to_check();
+    const std::size_t n = tapegrad::test::graphs_to_check();
     double worst = 0.0;
     std::size_t nonzero = 0;  // gradients compared that are not trivially zero
     Tape& tape = Tape::current();
@@ -259,11 +188,11 @@ TEST_CASE("the scalar and the tensor engine agree to 1e-12 on the same random pr
         const RandomGraph g = tapegrad::test::make_random_graph(seed, 64, no_twin);
         tape.clear();
         std::vector<Value> xs(g.inputs.begin(), g.inputs.end());
-        Value y = run_tail_sum(g, xs, on_values);
+        Value y = tapegrad::test::run(g, xs);
         y.backward();
         std::vector<Tensor> ts;
         for (double x : g.inputs) ts.push_back(Tensor::from({x}, {1}, DType::f64, true));
-        Tensor t = run_tail_sum(g, ts, on_tensors);
+        Tensor t = tapegrad::test::run(g, ts);
         t.sum().backward();
         double err = relative(t.item(), y.data());
         for (std::size_t i = 0; i < xs.size(); ++i) {
@@ -283,7 +212,7 @@ TEST_CASE("the scalar and the tensor engine agree to 1e-12 on the same random pr
 }
 
 TEST_CASE("random tensor graphs match central differences") {
-    const std::size_t n = graphs_to_check();
+    const std::size_t n = tapegrad::test::graphs_to_check();
     std::size_t checked = 0, unsound = 0, ops = 0;
     double worst = 0.0;
     for (std::uint64_t seed = 1; checked < n && seed <= 2 * n; ++seed) {
