@@ -7,6 +7,7 @@
 #include <string>
 
 #include "tapegrad/error.hpp"
+#include "tapegrad/tensor_impl.hpp"
 
 namespace tapegrad::optim {
 
@@ -44,26 +45,29 @@ private:
     std::vector<tapegrad::detail::Node*> nodes_;
 };
 
-// Tensor parameters: read as doubles, written back with copy_ (under NoGrad, as PyTorch's
-// optimizers update leaves that require grad).
+// Tensor parameters: read from and written to the leaf's own buffers (contiguous, float32 or
+// float64), with no copies beyond the optimizer's flat arrays and no allocation per step.
 class TensorSource final : public detail::ParamSource {
 public:
     explicit TensorSource(Tensor t) : t_(std::move(t)), n_(static_cast<std::size_t>(t_.numel())) {}
     std::size_t size() const override { return n_; }
     void read(double* data, double* grad) const override {
-        const std::vector<double> d = t_.to_vector();
-        std::copy(d.begin(), d.end(), data);
-        const Tensor g = t_.grad();
-        if (g.defined()) {
-            const std::vector<double> gv = g.to_vector();
-            std::copy(gv.begin(), gv.end(), grad);
-        } else {
-            std::fill(grad, grad + n_, 0.0);
-        }
+        tapegrad::detail::TensorImpl* impl = t_.impl("step");
+        tapegrad::detail::dispatch(impl->dtype, [&]<class T>() {
+            const T* d = impl->ptr<T>();
+            const T* g = static_cast<const T*>(impl->grad);
+            for (std::size_t i = 0; i < n_; ++i) {
+                data[i] = static_cast<double>(d[i]);
+                grad[i] = g != nullptr ? static_cast<double>(g[i]) : 0.0;
+            }
+        });
     }
     void write(const double* data) override {
-        NoGrad no_grad;
-        t_.copy_(Tensor::from(std::vector<double>(data, data + n_), Shape(t_.shape()), t_.dtype()));
+        tapegrad::detail::TensorImpl* impl = t_.impl("step");
+        tapegrad::detail::dispatch(impl->dtype, [&]<class T>() {
+            T* d = impl->ptr<T>();
+            for (std::size_t i = 0; i < n_; ++i) d[i] = static_cast<T>(data[i]);
+        });
     }
     void zero_grad() override { t_.zero_grad(); }
 
@@ -71,7 +75,6 @@ private:
     Tensor t_;
     std::size_t n_;
 };
-
 }  // namespace
 
 Optimizer::Optimizer(const char* name, double lr) : lr_(lr) {
@@ -97,9 +100,9 @@ void Optimizer::add(const char* name, const std::vector<Value>& params) {
 
 void Optimizer::add(const char* name, const std::vector<Tensor>& params) {
     for (std::size_t i = 0; i < params.size(); ++i) {
-        if (!params[i].defined() || !params[i].is_leaf() || !params[i].requires_grad())
+        if (!params[i].defined() || !params[i].is_leaf() || !params[i].requires_grad() || !params[i].is_contiguous())
             throw Error(std::string(name) + ": tensor " + std::to_string(i) + " of " + std::to_string(params.size()) +
-                        " is not a leaf that requires grad");
+                        " is not a contiguous leaf that requires grad");
     }
     for (const Tensor& t : params) add(std::make_unique<TensorSource>(t));
 }

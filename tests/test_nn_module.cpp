@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include "alloc_counter.hpp"
+
 #include <tapegrad/data.hpp>
 #include <tapegrad/nn.hpp>
 
@@ -84,8 +86,26 @@ TEST_CASE("tensor optimizers: a step by hand, and errors for tensors that are no
     (f * 3.0).sum().backward();
     adam.step();  // the first Adam step moves by lr
     CHECK(f.item() == doctest::Approx(0.9).epsilon(1e-6));
-    CHECK_THROWS_WITH_AS(optim::SGD({Tensor::zeros({2})}, 0.1), "SGD: tensor 0 of 1 is not a leaf that requires grad", Error);
+    CHECK_THROWS_WITH_AS(optim::SGD({Tensor::zeros({2})}, 0.1), "SGD: tensor 0 of 1 is not a contiguous leaf that requires grad", Error);
     Tape::current().clear();
+}
+
+TEST_CASE("a warm tensor training step, optimizer included, makes no heap allocation") {
+    nn::Sequential net(nn::Linear(4, 8), nn::ReLU(), nn::Linear(8, 3));
+    optim::Adam opt(net.parameters(), 0.01);
+    const Tensor x = Tensor::randn({5, 4});
+    const std::vector<std::int64_t> labels{0, 1, 2, 1, 0};
+    const auto train_step = [&] {
+        opt.zero_grad();
+        nn::cross_entropy(net(x), labels).backward();
+        opt.step();
+        Tape::current().clear();
+    };
+    train_step();
+    train_step();
+    const std::size_t before = tapegrad::test::allocation_count();
+    train_step();
+    CHECK(tapegrad::test::allocation_count() == before);
 }
 
 TEST_CASE("Module save and load: round trip of f32 weights, another architecture leaves the model unchanged") {
