@@ -31,11 +31,15 @@ std::string escape(const std::string& s) {
 }
 
 std::string header(int w, int h, const std::string& title) {
+    // A long model description shrinks to fit the width (sans-serif glyphs average ~0.55 em).
+    const double fit = (w - 20) / (0.55 * static_cast<double>(std::max<std::size_t>(title.size(), 1)));
+    const int size = static_cast<int>(std::clamp(fit, 7.0, 14.0));
     return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(w) + "\" height=\"" +
            std::to_string(h) + "\" viewBox=\"0 0 " + std::to_string(w) + " " + std::to_string(h) +
            "\" font-family=\"sans-serif\" font-size=\"12\">\n<title>" + escape(title) + "</title>\n" +
            "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"" + std::to_string(w / 2) +
-           "\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">" + escape(title) + "</text>\n";
+           "\" y=\"20\" text-anchor=\"middle\" font-size=\"" + std::to_string(size) + "\">" + escape(title) +
+           "</text>\n";
 }
 
 }  // namespace
