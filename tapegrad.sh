@@ -76,7 +76,8 @@ threads() {
     echo "== thread tests under ThreadSanitizer"
     build "$BUILD-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_BUILD_BENCH=OFF \
         -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer"
-    TSAN_OPTIONS=halt_on_error=1 ctest --test-dir "$BUILD-tsan" -R "thread" --output-on-failure
+    TSAN_OPTIONS="halt_on_error=1 suppressions=$ROOT/tests/tsan.supp" \
+        ctest --test-dir "$BUILD-tsan" -R "thread" --output-on-failure
 }
 
 case "${1:-}" in
