@@ -36,6 +36,9 @@ double eval(const Instruction& in, const std::vector<double>& v) {
         case GraphOp::cos: return std::cos(a);
         case GraphOp::sum: return a + b + v[in.args[2]] + v[in.args[3]];
         case GraphOp::dot: return a * b + v[in.args[2]] * v[in.args[3]];
+        case GraphOp::fma_tanh: return std::tanh(a * b + v[in.args[2]]);
+        case GraphOp::ratio: return (2.0 - a * b) / (v[in.args[2]] * v[in.args[2]] + 1.0);
+        case GraphOp::sigmoid_exp: return -sigmoid(a - b) * std::exp(v[in.args[3]]);
         case GraphOp::count: break;
     }
     return 0;
@@ -54,6 +57,7 @@ bool smooth(const Instruction& in, const std::vector<double>& v) {
         case GraphOp::pow_c: return a > 0.2;
         case GraphOp::pow: return a > 0.2 && std::fabs(b) < 3;
         case GraphOp::exp: return a < 5;
+        case GraphOp::sigmoid_exp: return v[in.args[3]] < 5;
         default: return true;
     }
 }

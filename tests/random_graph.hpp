@@ -16,7 +16,10 @@ namespace tapegrad::test {
 
 enum class GraphOp : std::uint8_t {
     add, sub, mul, div, pow, add_c, rsub_c, mul_c, div_c, rdiv_c, pow_c, neg,
-    relu, tanh, sigmoid, exp, log, sqrt, abs, sin, cos, sum, dot, count
+    relu, tanh, sigmoid, exp, log, sqrt, abs, sin, cos, sum, dot,
+    // whole expressions, whose unnamed intermediate results the engine may fuse into one node
+    fma_tanh, ratio, sigmoid_exp,
+    count
 };
 
 struct Instruction {
@@ -66,6 +69,9 @@ T step(const Instruction& in, const std::vector<T>& v) {
         case GraphOp::log: return a.log();
         case GraphOp::sqrt: return a.sqrt();
         case GraphOp::abs: return a.abs();
+        case GraphOp::fma_tanh: return (a * b + c).tanh();
+        case GraphOp::ratio: return (2.0 - a * b) / (c * c + 1.0);
+        case GraphOp::sigmoid_exp: return -(a - b).sigmoid() * d.exp();
         default: break;
     }
     if constexpr (std::is_same_v<T, Value>) {
