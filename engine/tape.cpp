@@ -27,13 +27,15 @@ Tape& Tape::current() {
 }
 
 void Tape::clear() {
-    logger().trace("tape clear: {} nodes, {} edges, generation {}", size(), edge_count(), generation_);
+    logger().trace("tape clear: {} ops in {} nodes, {} edges, generation {}", size(), node_count(), edge_count(), generation_);
     nodes_.rewind();
     edges_.rewind();
     entries_.clear();
     arena_.rewind();
     ++generation_;
     swept_ = false;
+    sealed_ = nullptr;
+    fused_ops_ = 0;
 }
 
 void Tape::release_memory() {
@@ -53,7 +55,7 @@ void Tape::zero_grad() {
 }
 
 std::size_t Tape::bytes_used() const {
-    return size() * sizeof(detail::Node) + edge_count() * sizeof(detail::Edge);
+    return node_count() * sizeof(detail::Node) + edge_count() * sizeof(detail::Edge);
 }
 
 std::size_t Tape::bytes_reserved() const {

@@ -18,7 +18,7 @@ void throw_stale(const char* op, std::uint64_t recorded, std::uint64_t now) {
 }
 
 void throw_empty(const char* op) {
-    throw Error(std::string(op) + ": empty Value (default-constructed, never assigned)");
+    throw Error(std::string(op) + ": empty Value (default-constructed and never assigned, or consumed by an op as std::move(value))");
 }
 
 void throw_mixed_tapes(const char* op) {
@@ -59,7 +59,7 @@ Value Value::parameter(double x) {
         node = static_cast<detail::Node*>(p.pool.malloc());
     }
     if (node == nullptr) throw Error("parameter: out of memory");
-    *node = detail::Node{x, 0.0, nullptr, 0, ops::code_of<ops::Leaf>};
+    *node = detail::Node{x, 0.0, nullptr, 0, ops::code_of<ops::Leaf>, ops::code_of<ops::Leaf>, 0, 0};
     return wrap(node, nullptr);
 }
 

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <utility>
 
 #include "tapegrad/anomaly.hpp"
@@ -175,6 +176,7 @@ using ScalarOps = OpList<Leaf, AddConst, RSubConst, MulConst, DivConst, RDivCons
                          Tanh, Sigmoid, Exp, Log, Sqrt, Abs, Sin, Cos, Add, Sub, Mul, Div, Pow, Sum, Dot>;
 template <class Op>
 inline constexpr std::uint16_t code_of = ScalarOps::code<Op>();
+static_assert(std::size(ScalarOps::names) <= 64, "Node::first_op and second_op hold op codes in 6 bits");
 
 }  // namespace tapegrad::ops
 
@@ -194,7 +196,7 @@ inline Tape& tape_for(const Value& a, const Value& b, const char* op) {
 // gets. When the mode is off this is one load and a branch that is never taken.
 inline void check_forward(Tape& tape, const char* op, double y) {
     if (anomaly_mode()) [[unlikely]]
-        if (!std::isfinite(y)) throw_anomaly("forward", op, tape.size(), y);
+        if (!std::isfinite(y)) throw_anomaly("forward", op, tape.node_count(), y);
 }
 
 template <class Op>
@@ -226,21 +228,96 @@ inline Value record_binary(const Value& a, const Value& b) {
     return Value::wrap(node, &tape);
 }
 
+// ---- fusing (Note [fusing temporaries] in value.hpp): an op on a temporary x rewrites x's node
+//
+//   before:  t = f(p, q)      partials dt/dp, dt/dq        (t: the last node, named by x alone)
+//   after:   y = op(t, b)     partials dt/dp * dy/dt, dt/dq * dy/dt, and dy/db appended
+//
+// which is the chain rule applied while recording; backward then makes one hop where it made two.
+// It is not done when the outer partial dy/dt is 0 (the unfused t would get grad 0 and pass
+// nothing on, and 0 * inf must not turn into NaN), nor in anomaly mode (whose messages name
+// node positions), nor under NoGrad; those cases record a node as usual.
+
+// x's node, if an op with `more` new operands may fold into it; else nullptr.
+inline Node* fusable(const Value& x, std::uint32_t more) {
+    Tape* tape = x.tape();
+    if (!x.sole() || tape == nullptr || !tape->grad_enabled() || anomaly_mode()) return nullptr;
+    return tape->can_fuse(x.node(), more) ? x.node() : nullptr;
+}
+
+// Every partial of node times d: the chain rule through the op being folded in.
+inline void chain(Node* node, double d) {
+    if (d == 1.0) return;  // sums: free
+    for (std::uint32_t k = 0; k < node->n_edges; ++k) node->edges[k].partial *= d;
+}
+
+template <class Op>
+inline Value fuse_unary(Value&& x, double c = 0.0) {
+    x.check(Op::name);
+    if (Node* node = fusable(x, 0)) {
+        const double xv = node->value;
+        const double y = Op::value(xv, c);
+        const double d = Op::partial(xv, y, c);
+        if (d != 0.0) [[likely]] {
+            node->value = y;
+            chain(node, d);
+            Tape* tape = x.tape();
+            tape->fuse(node, ops::code_of<Op>, 0);
+            x.consumed();
+            return Value::wrap(node, tape);  // a prvalue: a copy would mark it shared
+        }
+    }
+    return record_unary<Op>(static_cast<const Value&>(x), c);
+}
+
+template <class Op>
+inline Value fuse_binary(Value&& a, const Value& b) {
+    a.check(Op::name);
+    b.check(Op::name);
+    Node* node = fusable(a, 1);
+    if (node != nullptr && b.node() != node && (b.tape() == nullptr || b.tape() == a.tape())) {
+        const double av = node->value, bv = b.node()->value;
+        const double y = Op::value(av, bv);
+        const auto [da, db] = Op::partials(av, bv, y);
+        if (da != 0.0) [[likely]] {
+            node->value = y;
+            chain(node, da);
+            Tape* tape = a.tape();
+            *tape->fuse(node, ops::code_of<Op>, 1) = Edge{db, &b.node()->grad};
+            a.consumed();
+            return Value::wrap(node, tape);
+        }
+    }
+    return record_binary<Op>(static_cast<const Value&>(a), b);
+}
+
 }  // namespace tapegrad::detail
+
 
 namespace tapegrad {
 
-inline Value Value::pow(double exponent) const { return detail::record_unary<ops::PowConst>(*this, exponent); }
-inline Value Value::pow(const Value& exponent) const { return detail::record_binary<ops::Pow>(*this, exponent); }
-inline Value Value::relu() const { return detail::record_unary<ops::Relu>(*this); }
-inline Value Value::tanh() const { return detail::record_unary<ops::Tanh>(*this); }
-inline Value Value::sigmoid() const { return detail::record_unary<ops::Sigmoid>(*this); }
-inline Value Value::exp() const { return detail::record_unary<ops::Exp>(*this); }
-inline Value Value::log() const { return detail::record_unary<ops::Log>(*this); }
-inline Value Value::sqrt() const { return detail::record_unary<ops::Sqrt>(*this); }
-inline Value Value::abs() const { return detail::record_unary<ops::Abs>(*this); }
-inline Value Value::sin() const { return detail::record_unary<ops::Sin>(*this); }
-inline Value Value::cos() const { return detail::record_unary<ops::Cos>(*this); }
+inline Value Value::pow(double exponent) const& { return detail::record_unary<ops::PowConst>(*this, exponent); }
+inline Value Value::pow(double exponent) && { return detail::fuse_unary<ops::PowConst>(std::move(*this), exponent); }
+inline Value Value::pow(const Value& exponent) const& { return detail::record_binary<ops::Pow>(*this, exponent); }
+inline Value Value::pow(const Value& exponent) && { return detail::fuse_binary<ops::Pow>(std::move(*this), exponent); }
+inline Value Value::relu() const& { return detail::record_unary<ops::Relu>(*this); }
+inline Value Value::relu() && { return detail::fuse_unary<ops::Relu>(std::move(*this)); }
+inline Value Value::tanh() const& { return detail::record_unary<ops::Tanh>(*this); }
+inline Value Value::tanh() && { return detail::fuse_unary<ops::Tanh>(std::move(*this)); }
+inline Value Value::sigmoid() const& { return detail::record_unary<ops::Sigmoid>(*this); }
+inline Value Value::sigmoid() && { return detail::fuse_unary<ops::Sigmoid>(std::move(*this)); }
+inline Value Value::exp() const& { return detail::record_unary<ops::Exp>(*this); }
+inline Value Value::exp() && { return detail::fuse_unary<ops::Exp>(std::move(*this)); }
+inline Value Value::log() const& { return detail::record_unary<ops::Log>(*this); }
+inline Value Value::log() && { return detail::fuse_unary<ops::Log>(std::move(*this)); }
+inline Value Value::sqrt() const& { return detail::record_unary<ops::Sqrt>(*this); }
+inline Value Value::sqrt() && { return detail::fuse_unary<ops::Sqrt>(std::move(*this)); }
+inline Value Value::abs() const& { return detail::record_unary<ops::Abs>(*this); }
+inline Value Value::abs() && { return detail::fuse_unary<ops::Abs>(std::move(*this)); }
+inline Value Value::sin() const& { return detail::record_unary<ops::Sin>(*this); }
+inline Value Value::sin() && { return detail::fuse_unary<ops::Sin>(std::move(*this)); }
+inline Value Value::cos() const& { return detail::record_unary<ops::Cos>(*this); }
+inline Value Value::cos() && { return detail::fuse_unary<ops::Cos>(std::move(*this)); }
 
 inline Value operator+(const Value& a, const Value& b) { return detail::record_binary<ops::Add>(a, b); }
 inline Value operator-(const Value& a, const Value& b) { return detail::record_binary<ops::Sub>(a, b); }
@@ -255,6 +332,19 @@ inline Value operator-(double a, const Value& b) { return detail::record_unary<o
 inline Value operator*(double a, const Value& b) { return detail::record_unary<ops::MulConst>(b, a); }
 inline Value operator/(double a, const Value& b) { return detail::record_unary<ops::RDivConst>(b, a); }
 inline Value operator-(const Value& a) { return detail::record_unary<ops::Neg>(a); }
+inline Value operator+(Value&& a, const Value& b) { return detail::fuse_binary<ops::Add>(std::move(a), b); }
+inline Value operator-(Value&& a, const Value& b) { return detail::fuse_binary<ops::Sub>(std::move(a), b); }
+inline Value operator*(Value&& a, const Value& b) { return detail::fuse_binary<ops::Mul>(std::move(a), b); }
+inline Value operator/(Value&& a, const Value& b) { return detail::fuse_binary<ops::Div>(std::move(a), b); }
+inline Value operator+(Value&& a, double b) { return detail::fuse_unary<ops::AddConst>(std::move(a), b); }
+inline Value operator-(Value&& a, double b) { return detail::fuse_unary<ops::AddConst>(std::move(a), -b); }
+inline Value operator*(Value&& a, double b) { return detail::fuse_unary<ops::MulConst>(std::move(a), b); }
+inline Value operator/(Value&& a, double b) { return detail::fuse_unary<ops::DivConst>(std::move(a), b); }
+inline Value operator+(double a, Value&& b) { return detail::fuse_unary<ops::AddConst>(std::move(b), a); }
+inline Value operator-(double a, Value&& b) { return detail::fuse_unary<ops::RSubConst>(std::move(b), a); }
+inline Value operator*(double a, Value&& b) { return detail::fuse_unary<ops::MulConst>(std::move(b), a); }
+inline Value operator/(double a, Value&& b) { return detail::fuse_unary<ops::RDivConst>(std::move(b), a); }
+inline Value operator-(Value&& a) { return detail::fuse_unary<ops::Neg>(std::move(a)); }
 
 inline Value& Value::operator+=(const Value& o) { return *this = *this + o; }
 inline Value& Value::operator-=(const Value& o) { return *this = *this - o; }

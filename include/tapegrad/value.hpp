@@ -22,9 +22,28 @@ namespace detail {
 // A Value names one node: either on a tape (an op result or a plain leaf, valid until that tape
 // is cleared) or a parameter (a leaf that survives clear()). Copying a Value copies the handle,
 // not the node. Arithmetic records a new node on the operands' tape.
+//
+// Note [fusing temporaries]: an op whose (first) operand is an unnamed temporary, such as the
+// a*b in `(a*b + c).tanh()`, does not record a node of its own: it folds itself into the
+// temporary's node (value = op(value), every partial times d op / d value, one more partial for
+// its other operand), so that expression is one node with three partials, as with Adept's
+// expression templates. Only a handle no one has copied can be folded into, so any value a
+// program names or keeps keeps its own node and its grad; a named value passed as
+// std::move(v) may be folded into, and v is then empty. ops/scalar_ops.hpp has the rules.
 class Value {
 public:
     Value() noexcept = default;  // an empty handle; using it raises Error
+    // Copies (and moves, which are copies) mark both handles as shared: neither is fused into.
+    Value(const Value& o) noexcept : node_(o.node_), tape_(o.tape_), generation_(o.generation_), sole_(false) {
+        o.sole_ = false;
+    }
+    Value& operator=(const Value& o) noexcept {
+        node_ = o.node_;
+        tape_ = o.tape_;
+        generation_ = o.generation_;
+        sole_ = o.sole_ = false;
+        return *this;
+    }
     Value(double x);             // NOLINT: implicit on purpose, a leaf on the current tape
     Value(Tape& tape, double x); // a leaf on the given tape
 
@@ -52,17 +71,28 @@ public:
     Tape* tape() const { return tape_; }  // nullptr for parameters
 
     // The unary ops; each one's value and derivative are in ops/scalar_ops.hpp.
-    Value pow(double exponent) const;
-    Value pow(const Value& exponent) const;
-    Value relu() const;
-    Value tanh() const;
-    Value sigmoid() const;
-    Value exp() const;
-    Value log() const;
-    Value sqrt() const;
-    Value abs() const;
-    Value sin() const;
-    Value cos() const;
+    Value pow(double exponent) const&;
+    Value pow(double exponent) &&;
+    Value pow(const Value& exponent) const&;
+    Value pow(const Value& exponent) &&;
+    Value relu() const&;
+    Value relu() &&;
+    Value tanh() const&;
+    Value tanh() &&;
+    Value sigmoid() const&;
+    Value sigmoid() &&;
+    Value exp() const&;
+    Value exp() &&;
+    Value log() const&;
+    Value log() &&;
+    Value sqrt() const&;
+    Value sqrt() &&;
+    Value abs() const&;
+    Value abs() &&;
+    Value sin() const&;
+    Value sin() &&;
+    Value cos() const&;
+    Value cos() &&;
 
     Value& operator+=(const Value& o);
     Value& operator-=(const Value& o);
@@ -83,6 +113,10 @@ public:
         }
     }
     detail::Node* node() const { return node_; }
+    // True if no other handle names this one's node (see Note [fusing temporaries]).
+    bool sole() const { return sole_; }
+    // Empties the handle: an op consumed it by fusing into its node.
+    void consumed() { node_ = nullptr; tape_ = nullptr; }
     static Value wrap(detail::Node* node, Tape* tape) {
         Value v;
         v.node_ = node;
@@ -95,6 +129,7 @@ private:
     detail::Node* node_ = nullptr;
     Tape* tape_ = nullptr;  // nullptr for parameters (and for the empty handle)
     std::uint64_t generation_ = 0;
+    mutable bool sole_ = true;  // no copy of this handle was made (copying clears it on both)
 };
 
 Value operator+(const Value& a, const Value& b);
@@ -110,6 +145,20 @@ Value operator-(double a, const Value& b);
 Value operator*(double a, const Value& b);
 Value operator/(double a, const Value& b);
 Value operator-(const Value& a);
+// The same on a temporary left operand, which they may fuse into (Note [fusing temporaries]).
+Value operator+(Value&& a, const Value& b);
+Value operator-(Value&& a, const Value& b);
+Value operator*(Value&& a, const Value& b);
+Value operator/(Value&& a, const Value& b);
+Value operator+(Value&& a, double b);
+Value operator-(Value&& a, double b);
+Value operator*(Value&& a, double b);
+Value operator/(Value&& a, double b);
+Value operator+(double a, Value&& b);
+Value operator-(double a, Value&& b);
+Value operator*(double a, Value&& b);
+Value operator/(double a, Value&& b);
+Value operator-(Value&& a);
 
 // Fused n-ary ops: one node with many parents.
 Value sum(std::span<const Value> xs);                             // x0 + x1 + ...
