@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <iterator>
+#include <span>
 #include <utility>
 
 #include "tapegrad/anomaly.hpp"
@@ -199,17 +200,36 @@ inline void check_forward(Tape& tape, const char* op, double y) {
         if (!std::isfinite(y)) throw_anomaly("forward", op, tape.node_count(), y);
 }
 
+// The n-ary ops' check: every x is valid, and those on a tape are on one tape (`tape`, if not
+// null); returns that tape or null. Shaped for long spans: the tape's generation is loaded once.
+inline Tape* common_tape(std::span<const Value> xs, const char* op, Tape* tape) {
+    std::uint64_t now = tape != nullptr ? tape->generation() : 0;
+    for (const Value& x : xs) {
+        Tape* t = x.tape();
+        if (t == nullptr) {  // a parameter, or empty
+            if (x.node() == nullptr) [[unlikely]] throw_empty(op);
+            continue;
+        }
+        if (t == tape && x.generation() == now) [[likely]] continue;
+        x.check(op);  // raises for a stale handle
+        if (tape != nullptr && t != tape) [[unlikely]] throw_mixed_tapes(op);
+        tape = t;
+        now = t->generation();
+    }
+    return tape;
+}
+
 template <class Op>
 inline Value record_unary(const Value& x, double c = 0.0) {
     x.check(Op::name);
     Tape& tape = tape_for(x, Op::name);
-    const double xv = x.node()->value;
+    const double xv = x.operand_value();
     const double y = Op::value(xv, c);
     check_forward(tape, Op::name, y);
-    if (!tape.grad_enabled()) [[unlikely]] return Value::wrap(tape.record(y, ops::code_of<Op>, 0), &tape);
+    if (!tape.grad_enabled()) [[unlikely]] return Value::result(tape.record(y, ops::code_of<Op>, 0), tape, y);
     Node* node = tape.record(y, ops::code_of<Op>, 1);
     node->edges[0] = Edge{Op::partial(xv, y, c), &x.node()->grad};
-    return Value::wrap(node, &tape);
+    return Value::result(node, tape, y);
 }
 
 template <class Op>
@@ -217,15 +237,15 @@ inline Value record_binary(const Value& a, const Value& b) {
     a.check(Op::name);
     b.check(Op::name);
     Tape& tape = tape_for(a, b, Op::name);
-    const double av = a.node()->value, bv = b.node()->value;
+    const double av = a.operand_value(), bv = b.operand_value();
     const double y = Op::value(av, bv);
     check_forward(tape, Op::name, y);
-    if (!tape.grad_enabled()) [[unlikely]] return Value::wrap(tape.record(y, ops::code_of<Op>, 0), &tape);
+    if (!tape.grad_enabled()) [[unlikely]] return Value::result(tape.record(y, ops::code_of<Op>, 0), tape, y);
     Node* node = tape.record(y, ops::code_of<Op>, 2);
     const auto [da, db] = Op::partials(av, bv, y);
     node->edges[0] = Edge{da, &a.node()->grad};
     node->edges[1] = Edge{db, &b.node()->grad};
-    return Value::wrap(node, &tape);
+    return Value::result(node, tape, y);
 }
 
 // ---- fusing (Note [fusing temporaries] in value.hpp): an op on a temporary x rewrites x's node
@@ -255,16 +275,16 @@ template <class Op>
 inline Value fuse_unary(Value&& x, double c = 0.0) {
     x.check(Op::name);
     if (Node* node = fusable(x, 0)) {
-        const double xv = node->value;
+        const double xv = x.operand_value();
         const double y = Op::value(xv, c);
         const double d = Op::partial(xv, y, c);
         if (d != 0.0) [[likely]] {
             node->value = y;
             chain(node, d);
-            Tape* tape = x.tape();
-            tape->fuse(node, ops::code_of<Op>, 0);
+            Tape& tape = *x.tape();
+            tape.fuse(node, ops::code_of<Op>, 0);
             x.consumed();
-            return Value::wrap(node, tape);  // a prvalue: a copy would mark it shared
+            return Value::result(node, tape, y);  // a prvalue: a copy would mark it shared
         }
     }
     return record_unary<Op>(static_cast<const Value&>(x), c);
@@ -276,16 +296,16 @@ inline Value fuse_binary(Value&& a, const Value& b) {
     b.check(Op::name);
     Node* node = fusable(a, 1);
     if (node != nullptr && b.node() != node && (b.tape() == nullptr || b.tape() == a.tape())) {
-        const double av = node->value, bv = b.node()->value;
+        const double av = a.operand_value(), bv = b.operand_value();
         const double y = Op::value(av, bv);
         const auto [da, db] = Op::partials(av, bv, y);
         if (da != 0.0) [[likely]] {
             node->value = y;
             chain(node, da);
-            Tape* tape = a.tape();
-            *tape->fuse(node, ops::code_of<Op>, 1) = Edge{db, &b.node()->grad};
+            Tape& tape = *a.tape();
+            *tape.fuse(node, ops::code_of<Op>, 1) = Edge{db, &b.node()->grad};
             a.consumed();
-            return Value::wrap(node, tape);
+            return Value::result(node, tape, y);
         }
     }
     return record_binary<Op>(static_cast<const Value&>(a), b);
@@ -356,46 +376,50 @@ inline Value& Value::operator*=(double o) { return *this = *this * o; }
 inline Value& Value::operator/=(double o) { return *this = *this / o; }
 
 inline Value sum(std::span<const Value> xs) {
-    Tape* tape = nullptr;
-    for (const Value& x : xs) {
-        x.check(ops::Sum::name);
-        if (x.tape() == nullptr) continue;
-        if (tape != nullptr && x.tape() != tape) [[unlikely]] detail::throw_mixed_tapes(ops::Sum::name);
-        tape = x.tape();
-    }
+    Tape* tape = detail::common_tape(xs, ops::Sum::name, nullptr);
     if (tape == nullptr) tape = &Tape::current();
     double y = 0.0;
-    for (const Value& x : xs) y += x.node()->value;
+    for (const Value& x : xs) y += x.operand_value();
     detail::check_forward(*tape, ops::Sum::name, y);
     const std::uint32_t n = tape->grad_enabled() ? static_cast<std::uint32_t>(xs.size()) : 0;
     detail::Node* node = tape->record(y, ops::code_of<ops::Sum>, n);
     for (std::uint32_t i = 0; i < n; ++i) node->edges[i] = detail::Edge{1.0, &xs[i].node()->grad};
-    return Value::wrap(node, tape);
+    return Value::result(node, *tape, y);
 }
 
 inline Value dot(std::span<const Value> a, std::span<const Value> b) {
     if (a.size() != b.size()) [[unlikely]] detail::throw_size_mismatch(ops::Dot::name, a.size(), b.size());
-    Tape* tape = nullptr;
-    for (std::span<const Value> side : {a, b}) {
-        for (const Value& x : side) {
-            x.check(ops::Dot::name);
-            if (x.tape() == nullptr) continue;
-            if (tape != nullptr && x.tape() != tape) [[unlikely]] detail::throw_mixed_tapes(ops::Dot::name);
-            tape = x.tape();
-        }
-    }
+    Tape* tape = detail::common_tape(a, ops::Dot::name, nullptr);
+    tape = detail::common_tape(b, ops::Dot::name, tape);
     if (tape == nullptr) tape = &Tape::current();
-    double y = 0.0;
-    for (std::size_t i = 0; i < a.size(); ++i) y += a[i].node()->value * b[i].node()->value;
-    detail::check_forward(*tape, ops::Dot::name, y);
     const std::size_t n = a.size();
-    if (!tape->grad_enabled()) return Value::wrap(tape->record(y, ops::code_of<ops::Dot>, 0), tape);
-    detail::Node* node = tape->record(y, ops::code_of<ops::Dot>, static_cast<std::uint32_t>(2 * n));
-    for (std::size_t i = 0; i < n; ++i) {
-        node->edges[2 * i] = detail::Edge{b[i].node()->value, &a[i].node()->grad};
-        node->edges[2 * i + 1] = detail::Edge{a[i].node()->value, &b[i].node()->grad};
+    const auto code = ops::code_of<ops::Dot>;
+    if (!tape->grad_enabled() || detail::anomaly_mode()) [[unlikely]] {
+        // The value first, so that anomaly mode checks it before anything is recorded.
+        double y = 0.0;
+        for (std::size_t i = 0; i < n; ++i) y += a[i].operand_value() * b[i].operand_value();
+        detail::check_forward(*tape, ops::Dot::name, y);
+        if (!tape->grad_enabled()) return Value::result(tape->record(y, code, 0), *tape, y);
+        detail::Node* node = tape->record(y, code, static_cast<std::uint32_t>(2 * n));
+        for (std::size_t i = 0; i < n; ++i) {
+            node->edges[2 * i] = detail::Edge{b[i].operand_value(), &a[i].node()->grad};
+            node->edges[2 * i + 1] = detail::Edge{a[i].operand_value(), &b[i].node()->grad};
+        }
+        return Value::result(node, *tape, y);
     }
-    return Value::wrap(node, tape);
+    // One pass over the operands (S2's neurons are dots): the node is taken first, its value
+    // written last, summed in the same order as above.
+    detail::Node* node = tape->record(0.0, code, static_cast<std::uint32_t>(2 * n));
+    detail::Edge* edges = node->edges;
+    double y = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double av = a[i].operand_value(), bv = b[i].operand_value();
+        y += av * bv;
+        edges[2 * i] = detail::Edge{bv, &a[i].node()->grad};
+        edges[2 * i + 1] = detail::Edge{av, &b[i].node()->grad};
+    }
+    node->value = y;
+    return Value::result(node, *tape, y);
 }
 
 }  // namespace tapegrad

@@ -89,6 +89,13 @@ public:
         if (!chunks_.empty()) enter(0);
     }
 
+    // take(n) when the active chunk is known to have room (continues_at() said so).
+    T* take_in_place(std::size_t n) {
+        T* p = cur_;
+        cur_ += n;
+        return p;
+    }
+
     // True if p is the slot take() handed out last (p from a take() since the last rewind()).
     bool is_last(const T* p) const { return p + 1 == cur_; }
     // Where the next slot would be taken, if it fits in the active chunk.
@@ -288,10 +295,13 @@ public:
 
     // Appends a node with room for n_edges partials; the caller fills them in.
     detail::Node* record(double value, std::uint16_t op, std::uint32_t n_edges) {
+        // Both takes before any store: a take may call out (a new chunk), and a store before a
+        // call would make the next op reload the value from memory instead of a register.
         detail::Node* node = nodes_.take(1);
+        detail::Edge* edges = edges_.take(n_edges);
         node->value = value;
         node->grad = 0.0;
-        node->edges = edges_.take(n_edges);
+        node->edges = edges;
         node->n_edges = n_edges;
         node->op = op;
         node->first_op = op;
@@ -309,7 +319,7 @@ public:
                edges_.continues_at(node->edges + node->n_edges, more);
     }
     detail::Edge* fuse(detail::Node* node, std::uint16_t op, std::uint32_t more) {
-        detail::Edge* added = edges_.take(more);
+        detail::Edge* added = edges_.take_in_place(more);  // can_fuse() saw the room
         node->n_edges += more;
         if (node->fused == 0) node->second_op = op;
         node->op = op;

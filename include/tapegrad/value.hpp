@@ -34,13 +34,16 @@ class Value {
 public:
     Value() noexcept = default;  // an empty handle; using it raises Error
     // Copies (and moves, which are copies) mark both handles as shared: neither is fused into.
-    Value(const Value& o) noexcept : node_(o.node_), tape_(o.tape_), generation_(o.generation_), sole_(false) {
+    Value(const Value& o) noexcept
+        : node_(o.node_), tape_(o.tape_), generation_(o.generation_), value_(o.value_), sole_(false), result_(o.result_) {
         o.sole_ = false;
     }
     Value& operator=(const Value& o) noexcept {
         node_ = o.node_;
         tape_ = o.tape_;
         generation_ = o.generation_;
+        value_ = o.value_;
+        result_ = o.result_;
         sole_ = o.sole_ = false;
         return *this;
     }
@@ -113,10 +116,15 @@ public:
         }
     }
     detail::Node* node() const { return node_; }
+    std::uint64_t generation() const { return generation_; }  // its tape's, when it was recorded
     // True if no other handle names this one's node (see Note [fusing temporaries]).
     bool sole() const { return sole_; }
     // Empties the handle: an op consumed it by fusing into its node.
     void consumed() { node_ = nullptr; tape_ = nullptr; }
+    // The node's value, for recorders (after check()). An op result's value never changes (only
+    // leaves and parameters are assigned), so its handle carries it: the next op reads it from a
+    // register instead of waiting for the node's store to reach memory. Leaves read the node.
+    double operand_value() const { return result_ ? value_ : node_->value; }
     static Value wrap(detail::Node* node, Tape* tape) {
         Value v;
         v.node_ = node;
@@ -124,12 +132,24 @@ public:
         v.generation_ = tape != nullptr ? tape->generation() : 0;
         return v;
     }
+    // A handle to a new op result on `tape` whose value is `value`.
+    static Value result(detail::Node* node, Tape& tape, double value) {
+        Value v;
+        v.node_ = node;
+        v.tape_ = &tape;
+        v.generation_ = tape.generation();
+        v.value_ = value;
+        v.result_ = true;
+        return v;
+    }
 
 private:
     detail::Node* node_ = nullptr;
     Tape* tape_ = nullptr;  // nullptr for parameters (and for the empty handle)
     std::uint64_t generation_ = 0;
+    double value_ = 0.0;        // the node's value, if result_
     mutable bool sole_ = true;  // no copy of this handle was made (copying clears it on both)
+    bool result_ = false;       // names an op result, whose value never changes
 };
 
 Value operator+(const Value& a, const Value& b);
