@@ -81,15 +81,6 @@ void Value::set_data(double x) {
     node_->value = x;
 }
 
-void Value::backward(double seed) const {
-    check("backward");
-    if (tape_ == nullptr) {
-        node_->grad += seed;  // a parameter depends on nothing but itself
-        return;
-    }
-    tape_->backward(node_, seed);
-}
-
 bool Value::is_leaf() const {
     check("is_leaf");
     return node_->op == ops::code_of<ops::Leaf>;

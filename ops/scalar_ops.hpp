@@ -167,8 +167,8 @@ template <class... Ops>
 struct OpList {
     static constexpr const char* names[] = {Ops::name...};
     template <class Op>
-    static constexpr std::uint16_t code() {
-        std::uint16_t i = 0;
+    static constexpr std::uint8_t code() {
+        std::uint8_t i = 0;
         ((std::is_same_v<Op, Ops> ? false : (++i, true)) && ...);
         return i;
     }
@@ -176,8 +176,8 @@ struct OpList {
 using ScalarOps = OpList<Leaf, AddConst, RSubConst, MulConst, DivConst, RDivConst, PowConst, Neg, Relu,
                          Tanh, Sigmoid, Exp, Log, Sqrt, Abs, Sin, Cos, Add, Sub, Mul, Div, Pow, Sum, Dot>;
 template <class Op>
-inline constexpr std::uint16_t code_of = ScalarOps::code<Op>();
-static_assert(std::size(ScalarOps::names) <= 64, "Node::first_op and second_op hold op codes in 6 bits");
+inline constexpr std::uint8_t code_of = ScalarOps::code<Op>();
+static_assert(std::size(ScalarOps::names) <= 256, "a Node holds its op codes in 8 bits");
 
 }  // namespace tapegrad::ops
 
@@ -267,8 +267,8 @@ inline Node* fusable(const Value& x, std::uint32_t more) {
 
 // Every partial of node times d: the chain rule through the op being folded in.
 inline void chain(Node* node, double d) {
-    if (d == 1.0) return;  // sums: free
-    for (std::uint32_t k = 0; k < node->n_edges; ++k) node->edges[k].partial *= d;
+    if (d == 1.0) return;  // sums: d is the constant 1 there, so this costs nothing
+    for (Edge *e = node->edges, *end = e + node->n_edges; e != end; ++e) e->partial *= d;
 }
 
 template <class Op>

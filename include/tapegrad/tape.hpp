@@ -59,10 +59,10 @@ struct Node {
     double grad;
     Edge* edges;             // this node's n_edges partials
     std::uint32_t n_edges;
-    std::uint16_t op;        // index into the scalar op table (ops/scalar_ops.hpp); the last op if fused
+    std::uint8_t op;         // index into the scalar op table (ops/scalar_ops.hpp); the last op if fused
     // For pictures of fused nodes (Note [fusing temporaries] in value.hpp): the op the node was
     // recorded with, the first op fused into it, and how many were (0: a plain node; saturates).
-    std::uint16_t first_op : 6, second_op : 6, fused : 4;
+    std::uint8_t first_op, second_op, fused;
 };
 
 // Every Edge points at a Node's grad; this recovers the Node (for graph walks, not for backward).
@@ -294,7 +294,7 @@ public:
     bool grad_enabled() const { return grad_enabled_; }
 
     // Appends a node with room for n_edges partials; the caller fills them in.
-    detail::Node* record(double value, std::uint16_t op, std::uint32_t n_edges) {
+    detail::Node* record(double value, std::uint8_t op, std::uint32_t n_edges) {
         // Both takes before any store: a take may call out (a new chunk), and a store before a
         // call would make the next op reload the value from memory instead of a register.
         detail::Node* node = nodes_.take(1);
@@ -318,12 +318,12 @@ public:
         return nodes_.is_last(node) && nodes_.next() != sealed_ && node->n_edges != 0 &&
                edges_.continues_at(node->edges + node->n_edges, more);
     }
-    detail::Edge* fuse(detail::Node* node, std::uint16_t op, std::uint32_t more) {
+    detail::Edge* fuse(detail::Node* node, std::uint8_t op, std::uint32_t more) {
         detail::Edge* added = edges_.take_in_place(more);  // can_fuse() saw the room
         node->n_edges += more;
         if (node->fused == 0) node->second_op = op;
         node->op = op;
-        if (node->fused != 15) ++node->fused;
+        node->fused += node->fused != 255;
         ++fused_ops_;
         return added;
     }

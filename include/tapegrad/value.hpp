@@ -65,7 +65,14 @@ public:
     // Seeds this node's grad with `seed` (d self / d self = 1) and sweeps the tape backwards,
     // accumulating into every leaf and parameter that this value depends on. Grads accumulate
     // across calls until zeroed; calling it again over the same graph is allowed.
-    void backward(double seed = 1.0) const;
+    void backward(double seed = 1.0) const {  // inline: a handle's address need not escape
+        check("backward");
+        if (tape_ == nullptr) {
+            node_->grad += seed;  // a parameter depends on nothing but itself
+            return;
+        }
+        tape_->backward(node_, seed);
+    }
 
     bool is_parameter() const { return node_ != nullptr && tape_ == nullptr; }
     bool is_leaf() const;       // a leaf on a tape, or a parameter
