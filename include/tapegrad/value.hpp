@@ -34,9 +34,11 @@ class Value {
 public:
     Value() noexcept = default;  // an empty handle; using it raises Error
     // Copies (and moves, which are copies) mark both handles as shared: neither is fused into.
+    // Only a fresh op result is sole, so copying a shared handle (a parameter, say, from several
+    // threads) only reads it.
     Value(const Value& o) noexcept
         : node_(o.node_), tape_(o.tape_), generation_(o.generation_), value_(o.value_), sole_(false), result_(o.result_) {
-        o.sole_ = false;
+        if (o.sole_) o.sole_ = false;
     }
     Value& operator=(const Value& o) noexcept {
         node_ = o.node_;
@@ -44,7 +46,8 @@ public:
         generation_ = o.generation_;
         value_ = o.value_;
         result_ = o.result_;
-        sole_ = o.sole_ = false;
+        sole_ = false;
+        if (o.sole_) o.sole_ = false;
         return *this;
     }
     Value(double x);             // NOLINT: implicit on purpose, a leaf on the current tape
@@ -146,6 +149,7 @@ public:
         v.tape_ = &tape;
         v.generation_ = tape.generation();
         v.value_ = value;
+        v.sole_ = true;
         v.result_ = true;
         return v;
     }
@@ -155,7 +159,7 @@ private:
     Tape* tape_ = nullptr;  // nullptr for parameters (and for the empty handle)
     std::uint64_t generation_ = 0;
     double value_ = 0.0;        // the node's value, if result_
-    mutable bool sole_ = true;  // no copy of this handle was made (copying clears it on both)
+    mutable bool sole_ = false; // a fresh op result no copy was made of (copying clears it on both)
     bool result_ = false;       // names an op result, whose value never changes
 };
 
