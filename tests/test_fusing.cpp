@@ -64,6 +64,15 @@ TEST_CASE("a copied handle is never fused into; a moved-in temporary is consumed
     CHECK(r.data() == 7.0);
     CHECK_FALSE(s.valid());
     CHECK_THROWS_AS(s.data(), Error);
+
+    Value m = a * b;
+    Value n = std::move(m);             // a move hands the node over
+    CHECK_FALSE(m.valid());
+    CHECK(n.data() == 6.0);
+    Value k = n;                        // n and k share it now
+    Value j = std::move(n) * 2.0;
+    CHECK(k.data() == 6.0);
+    CHECK(j.data() == 12.0);
 }
 
 TEST_CASE("no fusing into a node an entry may read, in anomaly mode, under NoGrad, or through a zero partial") {

@@ -29,25 +29,44 @@ namespace detail {
 // its other operand), so that expression is one node with three partials, as with Adept's
 // expression templates. Only a handle no one has copied can be folded into, so any value a
 // program names or keeps keeps its own node and its grad; a named value passed as
-// std::move(v) may be folded into, and v is then empty. ops/scalar_ops.hpp has the rules.
+// std::move(v) may be folded into, and v is then empty (as after any move: moving a Value hands
+// its node over). ops/scalar_ops.hpp has the rules; Tape::size() still counts every op.
 class Value {
 public:
     Value() noexcept = default;  // an empty handle; using it raises Error
-    // Copies (and moves, which are copies) mark both handles as shared: neither is fused into.
-    // Only a fresh op result is sole, so copying a shared handle (a parameter, say, from several
-    // threads) only reads it.
+    // A copy marks both handles as shared: neither is fused into. (Copying a handle that is
+    // already shared, a parameter's say, only reads it, so threads may copy one at once.)
     Value(const Value& o) noexcept
         : node_(o.node_), tape_(o.tape_), generation_(o.generation_), value_(o.value_), sole_(false), result_(o.result_) {
         if (o.sole_) o.sole_ = false;
     }
     Value& operator=(const Value& o) noexcept {
+        if (o.sole_) o.sole_ = false;
         node_ = o.node_;
         tape_ = o.tape_;
         generation_ = o.generation_;
         value_ = o.value_;
         result_ = o.result_;
         sole_ = false;
-        if (o.sole_) o.sole_ = false;
+        return *this;
+    }
+    // A move hands the node over: the moved-from handle is empty.
+    Value(Value&& o) noexcept
+        : node_(o.node_), tape_(o.tape_), generation_(o.generation_), value_(o.value_), sole_(o.sole_), result_(o.result_) {
+        o.node_ = nullptr;
+        o.tape_ = nullptr;
+    }
+    Value& operator=(Value&& o) noexcept {
+        node_ = o.node_;
+        tape_ = o.tape_;
+        generation_ = o.generation_;
+        value_ = o.value_;
+        result_ = o.result_;
+        sole_ = o.sole_;
+        if (&o != this) {
+            o.node_ = nullptr;
+            o.tape_ = nullptr;
+        }
         return *this;
     }
     Value(double x);             // NOLINT: implicit on purpose, a leaf on the current tape
