@@ -19,8 +19,16 @@ std::string to_dot(const Value& root) {
         stack.pop_back();
         const std::size_t me = id.at(node);
         const char* fill = node->op == ops::code_of<ops::Leaf> ? "lightgrey" : "white";
+        // A fused node (Note [fusing temporaries]) names its ops in order: "dot, +", "-, pow, *",
+        // and past three "*, +, ..., tanh (5 ops)".
+        const auto name = [](unsigned code) { return ops::ScalarOps::names[code]; };
+        std::string op = name(node->first_op);
+        if (node->fused >= 2) op += fmt::format(", {}", name(node->second_op));
+        if (node->fused >= 3) op += ", ...";
+        if (node->fused >= 1) op += fmt::format(", {}", name(node->op));
+        if (node->fused >= 3) op += node->fused == 255 ? " (256 or more ops)" : fmt::format(" ({} ops)", node->fused + 1);
         nodes += fmt::format("  n{} [shape=record, style=filled, fillcolor={}, label=\"{{ {} | data {:.4f} | grad {:.4f} }}\"];\n", me, fill,
-                             ops::ScalarOps::names[node->op], node->value, node->grad);
+                             op, node->value, node->grad);
         for (std::uint32_t k = 0; k < node->n_edges; ++k) {
             detail::Node* parent = detail::node_of_grad(node->edges[k].parent_grad);
             auto [it, added] = id.emplace(parent, id.size());

@@ -27,13 +27,15 @@ Tape& Tape::current() {
 }
 
 void Tape::clear() {
-    logger().trace("tape clear: {} nodes, {} edges, generation {}", size(), edge_count(), generation_);
+    logger().trace("tape clear: {} ops in {} nodes, {} edges, generation {}", size(), node_count(), edge_count(), generation_);
     nodes_.rewind();
     edges_.rewind();
     entries_.clear();
     arena_.rewind();
     ++generation_;
     swept_ = false;
+    sealed_ = nullptr;
+    fused_ops_ = 0;
 }
 
 void Tape::release_memory() {
@@ -53,7 +55,7 @@ void Tape::zero_grad() {
 }
 
 std::size_t Tape::bytes_used() const {
-    return size() * sizeof(detail::Node) + edge_count() * sizeof(detail::Edge);
+    return node_count() * sizeof(detail::Node) + edge_count() * sizeof(detail::Edge);
 }
 
 std::size_t Tape::bytes_reserved() const {
@@ -113,18 +115,37 @@ void Tape::sweep(std::size_t node_end, std::size_t entry_end) {
 // The reverse sweep over scalar nodes [begin, end). Nodes with a zero grad pass nothing on,
 // so they are skipped. In anomaly mode the checked twin below runs instead, so this loop stays
 // as tight as it can be.
+//
+// Why the carry: in a chain (S1) each node's main parent is the node just before it, so the
+// sweep's critical path is "node i's grad -> its parent's grad -> ...". Through memory every hop
+// waits for a store to reach the next load; so the grad of the node swept next is accumulated in
+// a register (starting from what memory held, in the same order of additions as through memory,
+// so the sums are bitwise the same) and stored once when the sweep reaches that node.
 void Tape::sweep_nodes(std::size_t begin, std::size_t end) {
     if (detail::anomaly_mode()) [[unlikely]] return sweep_nodes_checked(begin, end);
     const std::size_t per = nodes_.chunk_size();  // every node chunk is full but the last
     while (end > begin) {
         const std::size_t c = (end - 1) / per, base = c * per;
         const std::size_t lo = begin > base ? begin - base : 0;
-        const detail::Node* chunk = nodes_.chunk_data(c);
+        detail::Node* chunk = nodes_.chunk_data(c);
+        double carry = 0.0;    // the next node's grad, if carried
+        bool carried = false;
         for (std::size_t i = end - base; i-- > lo;) {
-            const double g = chunk[i].grad;
+            double g = chunk[i].grad;
+            if (carried) chunk[i].grad = g = carry;
+            carried = false;
             if (g == 0.0) continue;
+            double* const next = i > lo ? &chunk[i - 1].grad : nullptr;
             const detail::Edge* e = chunk[i].edges;
-            for (std::uint32_t k = 0; k < chunk[i].n_edges; ++k) *e[k].parent_grad += e[k].partial * g;
+            for (std::uint32_t k = 0; k < chunk[i].n_edges; ++k) {
+                double* const parent = e[k].parent_grad;
+                if (parent == next) {
+                    carry = (carried ? carry : *parent) + e[k].partial * g;
+                    carried = true;
+                } else {
+                    *parent += e[k].partial * g;
+                }
+            }
         }
         end = base + lo;
     }

@@ -18,7 +18,7 @@ void throw_stale(const char* op, std::uint64_t recorded, std::uint64_t now) {
 }
 
 void throw_empty(const char* op) {
-    throw Error(std::string(op) + ": empty Value (default-constructed, never assigned)");
+    throw Error(std::string(op) + ": empty Value (default-constructed and never assigned, or consumed by an op as std::move(value))");
 }
 
 void throw_mixed_tapes(const char* op) {
@@ -59,7 +59,7 @@ Value Value::parameter(double x) {
         node = static_cast<detail::Node*>(p.pool.malloc());
     }
     if (node == nullptr) throw Error("parameter: out of memory");
-    *node = detail::Node{x, 0.0, nullptr, 0, ops::code_of<ops::Leaf>};
+    *node = detail::Node{x, 0.0, nullptr, 0, ops::code_of<ops::Leaf>, ops::code_of<ops::Leaf>, 0, 0};
     return wrap(node, nullptr);
 }
 
@@ -79,15 +79,6 @@ void Value::set_data(double x) {
         throw Error(std::string("set_data: only leaves and parameters can be assigned, this value is the result of '") +
                     op() + "'");
     node_->value = x;
-}
-
-void Value::backward(double seed) const {
-    check("backward");
-    if (tape_ == nullptr) {
-        node_->grad += seed;  // a parameter depends on nothing but itself
-        return;
-    }
-    tape_->backward(node_, seed);
 }
 
 bool Value::is_leaf() const {

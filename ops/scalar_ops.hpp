@@ -7,6 +7,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <iterator>
+#include <span>
 #include <utility>
 
 #include "tapegrad/anomaly.hpp"
@@ -165,9 +167,9 @@ template <class... Ops>
 struct OpList {
     static constexpr const char* names[] = {Ops::name...};
     template <class Op>
-    static constexpr std::uint16_t code() {
+    static constexpr std::uint8_t code() {
         constexpr bool is_op[] = {std::is_same_v<Op, Ops>...};
-        for (std::uint16_t i = 0; i < sizeof...(Ops); ++i)
+        for (std::uint8_t i = 0; i < sizeof...(Ops); ++i)
             if (is_op[i]) return i;
         throw "not in the op list";  // a compile error: code() is only evaluated at compile time
     }
@@ -175,7 +177,8 @@ struct OpList {
 using ScalarOps = OpList<Leaf, AddConst, RSubConst, MulConst, DivConst, RDivConst, PowConst, Neg, Relu,
                          Tanh, Sigmoid, Exp, Log, Sqrt, Abs, Sin, Cos, Add, Sub, Mul, Div, Pow, Sum, Dot>;
 template <class Op>
-inline constexpr std::uint16_t code_of = ScalarOps::code<Op>();
+inline constexpr std::uint8_t code_of = ScalarOps::code<Op>();
+static_assert(std::size(ScalarOps::names) <= 256, "a Node holds its op codes in 8 bits");
 
 }  // namespace tapegrad::ops
 
@@ -195,20 +198,39 @@ inline Tape& tape_for(const Value& a, const Value& b, const char* op) {
 // gets. When the mode is off this is one load and a branch that is never taken.
 inline void check_forward(Tape& tape, const char* op, double y) {
     if (anomaly_mode()) [[unlikely]]
-        if (!std::isfinite(y)) throw_anomaly("forward", op, tape.size(), y);
+        if (!std::isfinite(y)) throw_anomaly("forward", op, tape.node_count(), y);
+}
+
+// The n-ary ops' check: every x is valid, and those on a tape are on one tape (`tape`, if not
+// null); returns that tape or null. Shaped for long spans: the tape's generation is loaded once.
+inline Tape* common_tape(std::span<const Value> xs, const char* op, Tape* tape) {
+    std::uint64_t now = tape != nullptr ? tape->generation() : 0;
+    for (const Value& x : xs) {
+        Tape* t = x.tape();
+        if (t == nullptr) {  // a parameter, or empty
+            if (x.node() == nullptr) [[unlikely]] throw_empty(op);
+            continue;
+        }
+        if (t == tape && x.generation() == now) [[likely]] continue;
+        x.check(op);  // raises for a stale handle
+        if (tape != nullptr && t != tape) [[unlikely]] throw_mixed_tapes(op);
+        tape = t;
+        now = t->generation();
+    }
+    return tape;
 }
 
 template <class Op>
 inline Value record_unary(const Value& x, double c = 0.0) {
     x.check(Op::name);
     Tape& tape = tape_for(x, Op::name);
-    const double xv = x.node()->value;
+    const double xv = x.operand_value();
     const double y = Op::value(xv, c);
     check_forward(tape, Op::name, y);
-    if (!tape.grad_enabled()) [[unlikely]] return Value::wrap(tape.record(y, ops::code_of<Op>, 0), &tape);
+    if (!tape.grad_enabled()) [[unlikely]] return Value::result(tape.record(y, ops::code_of<Op>, 0), tape, y);
     Node* node = tape.record(y, ops::code_of<Op>, 1);
     node->edges[0] = Edge{Op::partial(xv, y, c), &x.node()->grad};
-    return Value::wrap(node, &tape);
+    return Value::result(node, tape, y);
 }
 
 template <class Op>
@@ -216,32 +238,107 @@ inline Value record_binary(const Value& a, const Value& b) {
     a.check(Op::name);
     b.check(Op::name);
     Tape& tape = tape_for(a, b, Op::name);
-    const double av = a.node()->value, bv = b.node()->value;
+    const double av = a.operand_value(), bv = b.operand_value();
     const double y = Op::value(av, bv);
     check_forward(tape, Op::name, y);
-    if (!tape.grad_enabled()) [[unlikely]] return Value::wrap(tape.record(y, ops::code_of<Op>, 0), &tape);
+    if (!tape.grad_enabled()) [[unlikely]] return Value::result(tape.record(y, ops::code_of<Op>, 0), tape, y);
     Node* node = tape.record(y, ops::code_of<Op>, 2);
     const auto [da, db] = Op::partials(av, bv, y);
     node->edges[0] = Edge{da, &a.node()->grad};
     node->edges[1] = Edge{db, &b.node()->grad};
-    return Value::wrap(node, &tape);
+    return Value::result(node, tape, y);
+}
+
+// ---- fusing (Note [fusing temporaries] in value.hpp): an op on a temporary x rewrites x's node
+//
+//   before:  t = f(p, q)      partials dt/dp, dt/dq        (t: the last node, named by x alone)
+//   after:   y = op(t, b)     partials dt/dp * dy/dt, dt/dq * dy/dt, and dy/db appended
+//
+// which is the chain rule applied while recording; backward then makes one hop where it made two.
+// It is not done when the outer partial dy/dt is 0 (the unfused t would get grad 0 and pass
+// nothing on, and 0 * inf must not turn into NaN), nor in anomaly mode (whose messages name
+// node positions), nor under NoGrad; those cases record a node as usual.
+
+// x's node, if an op with `more` new operands may fold into it; else nullptr.
+inline Node* fusable(const Value& x, std::uint32_t more) {
+    Tape* tape = x.tape();
+    if (!x.sole() || tape == nullptr || !tape->grad_enabled() || anomaly_mode()) return nullptr;
+    return tape->can_fuse(x.node(), more) ? x.node() : nullptr;
+}
+
+// Every partial of node times d: the chain rule through the op being folded in.
+inline void chain(Node* node, double d) {
+    if (d == 1.0) return;  // sums: d is the constant 1 there, so this costs nothing
+    for (Edge *e = node->edges, *end = e + node->n_edges; e != end; ++e) e->partial *= d;
+}
+
+template <class Op>
+inline Value fuse_unary(Value&& x, double c = 0.0) {
+    x.check(Op::name);
+    if (Node* node = fusable(x, 0)) {
+        const double xv = x.operand_value();
+        const double y = Op::value(xv, c);
+        const double d = Op::partial(xv, y, c);
+        if (d != 0.0) [[likely]] {
+            node->value = y;
+            chain(node, d);
+            Tape& tape = *x.tape();
+            tape.fuse(node, ops::code_of<Op>, 0);
+            x.consumed();
+            return Value::result(node, tape, y);  // a prvalue: a copy would mark it shared
+        }
+    }
+    return record_unary<Op>(static_cast<const Value&>(x), c);
+}
+
+template <class Op>
+inline Value fuse_binary(Value&& a, const Value& b) {
+    a.check(Op::name);
+    b.check(Op::name);
+    Node* node = fusable(a, 1);
+    if (node != nullptr && b.node() != node && (b.tape() == nullptr || b.tape() == a.tape())) {
+        const double av = a.operand_value(), bv = b.operand_value();
+        const double y = Op::value(av, bv);
+        const auto [da, db] = Op::partials(av, bv, y);
+        if (da != 0.0) [[likely]] {
+            node->value = y;
+            chain(node, da);
+            Tape& tape = *a.tape();
+            *tape.fuse(node, ops::code_of<Op>, 1) = Edge{db, &b.node()->grad};
+            a.consumed();
+            return Value::result(node, tape, y);
+        }
+    }
+    return record_binary<Op>(static_cast<const Value&>(a), b);
 }
 
 }  // namespace tapegrad::detail
 
+
 namespace tapegrad {
 
-inline Value Value::pow(double exponent) const { return detail::record_unary<ops::PowConst>(*this, exponent); }
-inline Value Value::pow(const Value& exponent) const { return detail::record_binary<ops::Pow>(*this, exponent); }
-inline Value Value::relu() const { return detail::record_unary<ops::Relu>(*this); }
-inline Value Value::tanh() const { return detail::record_unary<ops::Tanh>(*this); }
-inline Value Value::sigmoid() const { return detail::record_unary<ops::Sigmoid>(*this); }
-inline Value Value::exp() const { return detail::record_unary<ops::Exp>(*this); }
-inline Value Value::log() const { return detail::record_unary<ops::Log>(*this); }
-inline Value Value::sqrt() const { return detail::record_unary<ops::Sqrt>(*this); }
-inline Value Value::abs() const { return detail::record_unary<ops::Abs>(*this); }
-inline Value Value::sin() const { return detail::record_unary<ops::Sin>(*this); }
-inline Value Value::cos() const { return detail::record_unary<ops::Cos>(*this); }
+inline Value Value::pow(double exponent) const& { return detail::record_unary<ops::PowConst>(*this, exponent); }
+inline Value Value::pow(double exponent) && { return detail::fuse_unary<ops::PowConst>(std::move(*this), exponent); }
+inline Value Value::pow(const Value& exponent) const& { return detail::record_binary<ops::Pow>(*this, exponent); }
+inline Value Value::pow(const Value& exponent) && { return detail::fuse_binary<ops::Pow>(std::move(*this), exponent); }
+inline Value Value::relu() const& { return detail::record_unary<ops::Relu>(*this); }
+inline Value Value::relu() && { return detail::fuse_unary<ops::Relu>(std::move(*this)); }
+inline Value Value::tanh() const& { return detail::record_unary<ops::Tanh>(*this); }
+inline Value Value::tanh() && { return detail::fuse_unary<ops::Tanh>(std::move(*this)); }
+inline Value Value::sigmoid() const& { return detail::record_unary<ops::Sigmoid>(*this); }
+inline Value Value::sigmoid() && { return detail::fuse_unary<ops::Sigmoid>(std::move(*this)); }
+inline Value Value::exp() const& { return detail::record_unary<ops::Exp>(*this); }
+inline Value Value::exp() && { return detail::fuse_unary<ops::Exp>(std::move(*this)); }
+inline Value Value::log() const& { return detail::record_unary<ops::Log>(*this); }
+inline Value Value::log() && { return detail::fuse_unary<ops::Log>(std::move(*this)); }
+inline Value Value::sqrt() const& { return detail::record_unary<ops::Sqrt>(*this); }
+inline Value Value::sqrt() && { return detail::fuse_unary<ops::Sqrt>(std::move(*this)); }
+inline Value Value::abs() const& { return detail::record_unary<ops::Abs>(*this); }
+inline Value Value::abs() && { return detail::fuse_unary<ops::Abs>(std::move(*this)); }
+inline Value Value::sin() const& { return detail::record_unary<ops::Sin>(*this); }
+inline Value Value::sin() && { return detail::fuse_unary<ops::Sin>(std::move(*this)); }
+inline Value Value::cos() const& { return detail::record_unary<ops::Cos>(*this); }
+inline Value Value::cos() && { return detail::fuse_unary<ops::Cos>(std::move(*this)); }
 
 inline Value operator+(const Value& a, const Value& b) { return detail::record_binary<ops::Add>(a, b); }
 inline Value operator-(const Value& a, const Value& b) { return detail::record_binary<ops::Sub>(a, b); }
@@ -256,6 +353,19 @@ inline Value operator-(double a, const Value& b) { return detail::record_unary<o
 inline Value operator*(double a, const Value& b) { return detail::record_unary<ops::MulConst>(b, a); }
 inline Value operator/(double a, const Value& b) { return detail::record_unary<ops::RDivConst>(b, a); }
 inline Value operator-(const Value& a) { return detail::record_unary<ops::Neg>(a); }
+inline Value operator+(Value&& a, const Value& b) { return detail::fuse_binary<ops::Add>(std::move(a), b); }
+inline Value operator-(Value&& a, const Value& b) { return detail::fuse_binary<ops::Sub>(std::move(a), b); }
+inline Value operator*(Value&& a, const Value& b) { return detail::fuse_binary<ops::Mul>(std::move(a), b); }
+inline Value operator/(Value&& a, const Value& b) { return detail::fuse_binary<ops::Div>(std::move(a), b); }
+inline Value operator+(Value&& a, double b) { return detail::fuse_unary<ops::AddConst>(std::move(a), b); }
+inline Value operator-(Value&& a, double b) { return detail::fuse_unary<ops::AddConst>(std::move(a), -b); }
+inline Value operator*(Value&& a, double b) { return detail::fuse_unary<ops::MulConst>(std::move(a), b); }
+inline Value operator/(Value&& a, double b) { return detail::fuse_unary<ops::DivConst>(std::move(a), b); }
+inline Value operator+(double a, Value&& b) { return detail::fuse_unary<ops::AddConst>(std::move(b), a); }
+inline Value operator-(double a, Value&& b) { return detail::fuse_unary<ops::RSubConst>(std::move(b), a); }
+inline Value operator*(double a, Value&& b) { return detail::fuse_unary<ops::MulConst>(std::move(b), a); }
+inline Value operator/(double a, Value&& b) { return detail::fuse_unary<ops::RDivConst>(std::move(b), a); }
+inline Value operator-(Value&& a) { return detail::fuse_unary<ops::Neg>(std::move(a)); }
 
 inline Value& Value::operator+=(const Value& o) { return *this = *this + o; }
 inline Value& Value::operator-=(const Value& o) { return *this = *this - o; }
@@ -267,46 +377,50 @@ inline Value& Value::operator*=(double o) { return *this = *this * o; }
 inline Value& Value::operator/=(double o) { return *this = *this / o; }
 
 inline Value sum(std::span<const Value> xs) {
-    Tape* tape = nullptr;
-    for (const Value& x : xs) {
-        x.check(ops::Sum::name);
-        if (x.tape() == nullptr) continue;
-        if (tape != nullptr && x.tape() != tape) [[unlikely]] detail::throw_mixed_tapes(ops::Sum::name);
-        tape = x.tape();
-    }
+    Tape* tape = detail::common_tape(xs, ops::Sum::name, nullptr);
     if (tape == nullptr) tape = &Tape::current();
     double y = 0.0;
-    for (const Value& x : xs) y += x.node()->value;
+    for (const Value& x : xs) y += x.operand_value();
     detail::check_forward(*tape, ops::Sum::name, y);
     const std::uint32_t n = tape->grad_enabled() ? static_cast<std::uint32_t>(xs.size()) : 0;
     detail::Node* node = tape->record(y, ops::code_of<ops::Sum>, n);
     for (std::uint32_t i = 0; i < n; ++i) node->edges[i] = detail::Edge{1.0, &xs[i].node()->grad};
-    return Value::wrap(node, tape);
+    return Value::result(node, *tape, y);
 }
 
 inline Value dot(std::span<const Value> a, std::span<const Value> b) {
     if (a.size() != b.size()) [[unlikely]] detail::throw_size_mismatch(ops::Dot::name, a.size(), b.size());
-    Tape* tape = nullptr;
-    for (std::span<const Value> side : {a, b}) {
-        for (const Value& x : side) {
-            x.check(ops::Dot::name);
-            if (x.tape() == nullptr) continue;
-            if (tape != nullptr && x.tape() != tape) [[unlikely]] detail::throw_mixed_tapes(ops::Dot::name);
-            tape = x.tape();
-        }
-    }
+    Tape* tape = detail::common_tape(a, ops::Dot::name, nullptr);
+    tape = detail::common_tape(b, ops::Dot::name, tape);
     if (tape == nullptr) tape = &Tape::current();
-    double y = 0.0;
-    for (std::size_t i = 0; i < a.size(); ++i) y += a[i].node()->value * b[i].node()->value;
-    detail::check_forward(*tape, ops::Dot::name, y);
     const std::size_t n = a.size();
-    if (!tape->grad_enabled()) return Value::wrap(tape->record(y, ops::code_of<ops::Dot>, 0), tape);
-    detail::Node* node = tape->record(y, ops::code_of<ops::Dot>, static_cast<std::uint32_t>(2 * n));
-    for (std::size_t i = 0; i < n; ++i) {
-        node->edges[2 * i] = detail::Edge{b[i].node()->value, &a[i].node()->grad};
-        node->edges[2 * i + 1] = detail::Edge{a[i].node()->value, &b[i].node()->grad};
+    const auto code = ops::code_of<ops::Dot>;
+    if (!tape->grad_enabled() || detail::anomaly_mode()) [[unlikely]] {
+        // The value first, so that anomaly mode checks it before anything is recorded.
+        double y = 0.0;
+        for (std::size_t i = 0; i < n; ++i) y += a[i].operand_value() * b[i].operand_value();
+        detail::check_forward(*tape, ops::Dot::name, y);
+        if (!tape->grad_enabled()) return Value::result(tape->record(y, code, 0), *tape, y);
+        detail::Node* node = tape->record(y, code, static_cast<std::uint32_t>(2 * n));
+        for (std::size_t i = 0; i < n; ++i) {
+            node->edges[2 * i] = detail::Edge{b[i].operand_value(), &a[i].node()->grad};
+            node->edges[2 * i + 1] = detail::Edge{a[i].operand_value(), &b[i].node()->grad};
+        }
+        return Value::result(node, *tape, y);
     }
-    return Value::wrap(node, tape);
+    // One pass over the operands (S2's neurons are dots): the node is taken first, its value
+    // written last, summed in the same order as above.
+    detail::Node* node = tape->record(0.0, code, static_cast<std::uint32_t>(2 * n));
+    detail::Edge* edges = node->edges;
+    double y = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double av = a[i].operand_value(), bv = b[i].operand_value();
+        y += av * bv;
+        edges[2 * i] = detail::Edge{bv, &a[i].node()->grad};
+        edges[2 * i + 1] = detail::Edge{av, &b[i].node()->grad};
+    }
+    node->value = y;
+    return Value::result(node, *tape, y);
 }
 
 }  // namespace tapegrad

@@ -28,11 +28,17 @@ TEST_CASE("to_dot draws each node once, with op, data and grad, and an arrow per
     Value d = c + c.tanh() + a;  // a and c are used twice
     d.backward();
     const std::string dot = tapegrad::to_dot(d);
-    CHECK(count(dot, "[shape=record") == 6);  // a, b, c, tanh, +, +
-    CHECK(count(dot, " -> ") == 7);           // 2 into c, 1 into tanh, 2 into each +
+    // The second + takes the temporary c + tanh(c) and fuses into its node (Note [fusing
+    // temporaries] in value.hpp): one node "+, +" with three operands c, tanh(c), a.
+    CHECK(count(dot, "[shape=record") == 5);  // a, b, c, tanh, "+, +"
+    CHECK(count(dot, " -> ") == 6);           // 2 into c, 1 into tanh, 3 into "+, +"
+    CHECK(dot.find("n0 [shape=record, style=filled, fillcolor=white, label=\"{ +, + | data -5.0000 | grad 1.0000 }\"]") !=
+          std::string::npos);
     CHECK(dot.find("{ * | data -6.0000 | grad ") != std::string::npos);
     CHECK(dot.find("{ leaf | data 2.0000 | grad ") != std::string::npos);
     CHECK(dot.find("{ tanh |") != std::string::npos);
+    CHECK(count(dot, " -> n0;") == 3);
+    CHECK(count(dot, "{ leaf |") == 2);
 }
 
 TEST_CASE("the library logs through its own named logger, never the default one") {

@@ -59,7 +59,10 @@ struct Node {
     double grad;
     Edge* edges;             // this node's n_edges partials
     std::uint32_t n_edges;
-    std::uint16_t op;        // index into the scalar op table (ops/scalar_ops.hpp)
+    std::uint8_t op;         // index into the scalar op table (ops/scalar_ops.hpp); the last op if fused
+    // For pictures of fused nodes (Note [fusing temporaries] in value.hpp): the op the node was
+    // recorded with, the first op fused into it, and how many were (0: a plain node; saturates).
+    std::uint8_t first_op, second_op, fused;
 };
 
 // Every Edge points at a Node's grad; this recovers the Node (for graph walks, not for backward).
@@ -84,6 +87,22 @@ public:
 
     void rewind() {
         if (!chunks_.empty()) enter(0);
+    }
+
+    // take(n) when the active chunk is known to have room (continues_at() said so).
+    T* take_in_place(std::size_t n) {
+        T* p = cur_;
+        cur_ += n;
+        return p;
+    }
+
+    // True if p is the slot take() handed out last (p from a take() since the last rewind()).
+    bool is_last(const T* p) const { return p + 1 == cur_; }
+    // Where the next slot would be taken, if it fits in the active chunk.
+    const T* next() const { return cur_; }
+    // True if the next take(n) returns p, contiguous with what ends at p.
+    bool continues_at(const T* p, std::size_t n) const {
+        return p == cur_ && static_cast<std::size_t>(end_ - cur_) >= n;
     }
 
     void release() {
@@ -133,7 +152,8 @@ private:
     }
 
     // Close the active chunk and move to the next one that holds n slots (reused or new).
-    void next_chunk(std::size_t n) {
+    // Out of line: take() is on every recorder's path and must stay small enough to inline.
+    [[gnu::noinline]] void next_chunk(std::size_t n) {
         std::size_t next = 0;
         if (!chunks_.empty()) {
             chunks_[active_].used = static_cast<std::size_t>(cur_ - chunks_[active_].data.get());
@@ -266,7 +286,8 @@ public:
     // Sets the grad of every node on this tape to zero (parameters are not on the tape).
     void zero_grad();
 
-    std::size_t size() const { return nodes_.size(); }         // nodes recorded
+    std::size_t size() const { return nodes_.size() + fused_ops_; }  // ops recorded (fused or not)
+    std::size_t node_count() const { return nodes_.size(); }         // nodes recorded
     std::size_t edge_count() const { return edges_.size(); }   // partials recorded
     std::size_t bytes_used() const;                            // by nodes and edges
     std::size_t bytes_reserved() const;                        // held, used or not
@@ -274,14 +295,38 @@ public:
     bool grad_enabled() const { return grad_enabled_; }
 
     // Appends a node with room for n_edges partials; the caller fills them in.
-    detail::Node* record(double value, std::uint16_t op, std::uint32_t n_edges) {
+    detail::Node* record(double value, std::uint8_t op, std::uint32_t n_edges) {
+        // Both takes before any store: a take may call out (a new chunk), and a store before a
+        // call would make the next op reload the value from memory instead of a register.
         detail::Node* node = nodes_.take(1);
+        detail::Edge* edges = edges_.take(n_edges);
         node->value = value;
         node->grad = 0.0;
-        node->edges = edges_.take(n_edges);
+        node->edges = edges;
         node->n_edges = n_edges;
         node->op = op;
+        node->first_op = op;
+        node->second_op = 0;
+        node->fused = 0;
         return node;
+    }
+
+    // Fusing (ops/scalar_ops.hpp): an op on an unnamed temporary may rewrite the temporary's node
+    // instead of recording a new one, if nothing can have seen that node since: it is the last
+    // node recorded, no entry was recorded after it, it has partials, and its partials end the
+    // edge stream with room for `more` (the new operand's). Then fuse() appends those.
+    bool can_fuse(const detail::Node* node, std::uint32_t more) const {
+        return nodes_.is_last(node) && nodes_.next() != sealed_ && node->n_edges != 0 &&
+               edges_.continues_at(node->edges + node->n_edges, more);
+    }
+    detail::Edge* fuse(detail::Node* node, std::uint8_t op, std::uint32_t more) {
+        detail::Edge* added = edges_.take_in_place(more);  // can_fuse() saw the room
+        node->n_edges += more;
+        if (node->fused == 0) node->second_op = op;
+        node->op = op;
+        node->fused += node->fused != 255;
+        ++fused_ops_;
+        return added;
     }
 
     // Adds seed to root's grad and sweeps the tape from root down to its first node.
@@ -293,6 +338,7 @@ public:
     std::size_t record_entry(void (*backward_kernel)(void*), void (*restart)(void*), void* data,
                              const char* name = nullptr) {
         entries_.push_back(detail::Entry{nodes_.size(), backward_kernel, restart, data, name});
+        sealed_ = nodes_.next();  // the entry may read the nodes before it: never fuse into them
         return entries_.size() - 1;
     }
     const char* entry_name(std::size_t entry) const {
@@ -328,6 +374,8 @@ private:
     std::uint64_t generation_ = 1;
     bool grad_enabled_ = true;
     bool swept_ = false;  // a backward has run since clear(): interior grads may be non-zero
+    std::size_t fused_ops_ = 0;  // ops recorded by fusing into an existing node
+    const detail::Node* sealed_ = nullptr;  // where the next node went when the last entry was recorded
     std::unique_ptr<detail::BufferPools, detail::BufferPoolsDeleter> buffer_pools_;  // made on first use
 };
 

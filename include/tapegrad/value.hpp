@@ -22,9 +22,53 @@ namespace detail {
 // A Value names one node: either on a tape (an op result or a plain leaf, valid until that tape
 // is cleared) or a parameter (a leaf that survives clear()). Copying a Value copies the handle,
 // not the node. Arithmetic records a new node on the operands' tape.
+//
+// Note [fusing temporaries]: an op whose (first) operand is an unnamed temporary, such as the
+// a*b in `(a*b + c).tanh()`, does not record a node of its own: it folds itself into the
+// temporary's node (value = op(value), every partial times d op / d value, one more partial for
+// its other operand), so that expression is one node with three partials, as with Adept's
+// expression templates. Only a handle no one has copied can be folded into, so any value a
+// program names or keeps keeps its own node and its grad; a named value passed as
+// std::move(v) may be folded into, and v is then empty (as after any move: moving a Value hands
+// its node over). ops/scalar_ops.hpp has the rules; Tape::size() still counts every op.
 class Value {
 public:
     Value() noexcept = default;  // an empty handle; using it raises Error
+    // A copy marks both handles as shared: neither is fused into. (Copying a handle that is
+    // already shared, a parameter's say, only reads it, so threads may copy one at once.)
+    Value(const Value& o) noexcept
+        : node_(o.node_), tape_(o.tape_), generation_(o.generation_), value_(o.value_), sole_(false), result_(o.result_) {
+        if (o.sole_) o.sole_ = false;
+    }
+    Value& operator=(const Value& o) noexcept {
+        if (o.sole_) o.sole_ = false;
+        node_ = o.node_;
+        tape_ = o.tape_;
+        generation_ = o.generation_;
+        value_ = o.value_;
+        result_ = o.result_;
+        sole_ = false;
+        return *this;
+    }
+    // A move hands the node over: the moved-from handle is empty.
+    Value(Value&& o) noexcept
+        : node_(o.node_), tape_(o.tape_), generation_(o.generation_), value_(o.value_), sole_(o.sole_), result_(o.result_) {
+        o.node_ = nullptr;
+        o.tape_ = nullptr;
+    }
+    Value& operator=(Value&& o) noexcept {
+        node_ = o.node_;
+        tape_ = o.tape_;
+        generation_ = o.generation_;
+        value_ = o.value_;
+        result_ = o.result_;
+        sole_ = o.sole_;
+        if (&o != this) {
+            o.node_ = nullptr;
+            o.tape_ = nullptr;
+        }
+        return *this;
+    }
     Value(double x);             // NOLINT: implicit on purpose, a leaf on the current tape
     Value(Tape& tape, double x); // a leaf on the given tape
 
@@ -43,7 +87,14 @@ public:
     // Seeds this node's grad with `seed` (d self / d self = 1) and sweeps the tape backwards,
     // accumulating into every leaf and parameter that this value depends on. Grads accumulate
     // across calls until zeroed; calling it again over the same graph is allowed.
-    void backward(double seed = 1.0) const;
+    void backward(double seed = 1.0) const {  // inline: a handle's address need not escape
+        check("backward");
+        if (tape_ == nullptr) {
+            node_->grad += seed;  // a parameter depends on nothing but itself
+            return;
+        }
+        tape_->backward(node_, seed);
+    }
 
     bool is_parameter() const { return node_ != nullptr && tape_ == nullptr; }
     bool is_leaf() const;       // a leaf on a tape, or a parameter
@@ -52,17 +103,28 @@ public:
     Tape* tape() const { return tape_; }  // nullptr for parameters
 
     // The unary ops; each one's value and derivative are in ops/scalar_ops.hpp.
-    Value pow(double exponent) const;
-    Value pow(const Value& exponent) const;
-    Value relu() const;
-    Value tanh() const;
-    Value sigmoid() const;
-    Value exp() const;
-    Value log() const;
-    Value sqrt() const;
-    Value abs() const;
-    Value sin() const;
-    Value cos() const;
+    Value pow(double exponent) const&;
+    Value pow(double exponent) &&;
+    Value pow(const Value& exponent) const&;
+    Value pow(const Value& exponent) &&;
+    Value relu() const&;
+    Value relu() &&;
+    Value tanh() const&;
+    Value tanh() &&;
+    Value sigmoid() const&;
+    Value sigmoid() &&;
+    Value exp() const&;
+    Value exp() &&;
+    Value log() const&;
+    Value log() &&;
+    Value sqrt() const&;
+    Value sqrt() &&;
+    Value abs() const&;
+    Value abs() &&;
+    Value sin() const&;
+    Value sin() &&;
+    Value cos() const&;
+    Value cos() &&;
 
     Value& operator+=(const Value& o);
     Value& operator-=(const Value& o);
@@ -83,6 +145,15 @@ public:
         }
     }
     detail::Node* node() const { return node_; }
+    std::uint64_t generation() const { return generation_; }  // its tape's, when it was recorded
+    // True if no other handle names this one's node (see Note [fusing temporaries]).
+    bool sole() const { return sole_; }
+    // Empties the handle: an op consumed it by fusing into its node.
+    void consumed() { node_ = nullptr; tape_ = nullptr; }
+    // The node's value, for recorders (after check()). An op result's value never changes (only
+    // leaves and parameters are assigned), so its handle carries it: the next op reads it from a
+    // register instead of waiting for the node's store to reach memory. Leaves read the node.
+    double operand_value() const { return result_ ? value_ : node_->value; }
     static Value wrap(detail::Node* node, Tape* tape) {
         Value v;
         v.node_ = node;
@@ -90,11 +161,25 @@ public:
         v.generation_ = tape != nullptr ? tape->generation() : 0;
         return v;
     }
+    // A handle to a new op result on `tape` whose value is `value`.
+    static Value result(detail::Node* node, Tape& tape, double value) {
+        Value v;
+        v.node_ = node;
+        v.tape_ = &tape;
+        v.generation_ = tape.generation();
+        v.value_ = value;
+        v.sole_ = true;
+        v.result_ = true;
+        return v;
+    }
 
 private:
     detail::Node* node_ = nullptr;
     Tape* tape_ = nullptr;  // nullptr for parameters (and for the empty handle)
     std::uint64_t generation_ = 0;
+    double value_ = 0.0;        // the node's value, if result_
+    mutable bool sole_ = false; // a fresh op result no copy was made of (copying clears it on both)
+    bool result_ = false;       // names an op result, whose value never changes
 };
 
 Value operator+(const Value& a, const Value& b);
@@ -110,6 +195,20 @@ Value operator-(double a, const Value& b);
 Value operator*(double a, const Value& b);
 Value operator/(double a, const Value& b);
 Value operator-(const Value& a);
+// The same on a temporary left operand, which they may fuse into (Note [fusing temporaries]).
+Value operator+(Value&& a, const Value& b);
+Value operator-(Value&& a, const Value& b);
+Value operator*(Value&& a, const Value& b);
+Value operator/(Value&& a, const Value& b);
+Value operator+(Value&& a, double b);
+Value operator-(Value&& a, double b);
+Value operator*(Value&& a, double b);
+Value operator/(Value&& a, double b);
+Value operator+(double a, Value&& b);
+Value operator-(double a, Value&& b);
+Value operator*(double a, Value&& b);
+Value operator/(double a, Value&& b);
+Value operator-(Value&& a);
 
 // Fused n-ary ops: one node with many parents.
 Value sum(std::span<const Value> xs);                             // x0 + x1 + ...
