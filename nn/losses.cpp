@@ -10,6 +10,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <utility>
 
 #include "tapegrad/tensor_impl.hpp"
 
@@ -58,6 +59,16 @@ struct BceWithLogits {
     }
 };
 
+// A row's maximum m and the sum of exp(x - m): its log-sum-exp is m + log(sum), without overflow.
+template <class T>
+std::pair<T, double> max_and_exp_sum(const T* row, std::int64_t c) {
+    T m = -std::numeric_limits<T>::infinity();
+    for (std::int64_t k = 0; k < c; ++k) m = std::fmax(m, row[k]);
+    double s = 0.0;
+    for (std::int64_t k = 0; k < c; ++k) s += std::exp(static_cast<double>(row[k] - m));
+    return {m, s};
+}
+
 struct CrossEntropy {
     TensorImpl* out;
     detail::Ref x;
@@ -74,10 +85,7 @@ struct CrossEntropy {
             T* gx = x->grad_ptr<T>();
             for (std::int64_t i = 0; i < n; ++i) {
                 const T* row = xp + i * c;
-                T m = -std::numeric_limits<T>::infinity();
-                for (std::int64_t k = 0; k < c; ++k) m = std::fmax(m, row[k]);
-                double s = 0.0;
-                for (std::int64_t k = 0; k < c; ++k) s += std::exp(static_cast<double>(row[k] - m));
+                const auto [m, s] = max_and_exp_sum(row, c);
                 const double inv = 1.0 / s;
                 for (std::int64_t k = 0; k < c; ++k) {
                     const double p = std::exp(static_cast<double>(row[k] - m)) * inv;
@@ -144,10 +152,7 @@ Tensor cross_entropy(const Tensor& logits, std::span<const std::int64_t> labels)
         double total = 0.0;
         for (std::int64_t i = 0; i < n; ++i) {
             const T* row = xp + i * c;
-            T m = -std::numeric_limits<T>::infinity();
-            for (std::int64_t k = 0; k < c; ++k) m = std::fmax(m, row[k]);
-            double s = 0.0;
-            for (std::int64_t k = 0; k < c; ++k) s += std::exp(static_cast<double>(row[k] - m));
+            const auto [m, s] = max_and_exp_sum(row, c);
             total += static_cast<double>(m) + std::log(s) - static_cast<double>(row[labels[static_cast<std::size_t>(i)]]);
         }
         *out->ptr<T>() = static_cast<T>(total / static_cast<double>(n));
