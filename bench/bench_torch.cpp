@@ -9,15 +9,24 @@
 #include "bench_common.hpp"
 #include "tensor_workloads.hpp"
 
+// Debian's libtorch does its BLAS work in OpenBLAS, whose thread count torch::set_num_threads
+// does not reach: both are set, so that "1 thread" means one thread for libtorch as for tapegrad.
+extern "C" void openblas_set_num_threads(int);
+
 namespace tapegrad::bench {
 namespace {
+
+void set_threads(int n) {
+    torch::set_num_threads(n);
+    openblas_set_num_threads(n);
+}
 
 torch::Tensor from(const std::vector<float>& v, std::vector<std::int64_t> shape, bool requires_grad) {
     return torch::tensor(v, torch::kFloat32).reshape(shape).clone().set_requires_grad(requires_grad);
 }
 
 void T1_small_ops(benchmark::State& state) {
-    torch::set_num_threads(1);
+    set_threads(1);
     torch::Tensor w = from(fixed_uniform(16, 1.0f, 1), {4, 4}, true);
     torch::Tensor b = from(fixed_uniform(16, 0.1f, 2), {4, 4}, true);
     const torch::Tensor y0 = from(fixed_uniform(16, 1.0f, 3), {4, 4}, false);
@@ -45,7 +54,7 @@ void T1_small_ops(benchmark::State& state) {
 }
 
 void T2_mlp_step(benchmark::State& state) {
-    torch::set_num_threads(static_cast<int>(state.range(0)));
+    set_threads(static_cast<int>(state.range(0)));
     std::vector<torch::Tensor> params;
     for (int l = 0; l < 3; ++l) {
         params.push_back(from(t2_weights(l), {kT2Sizes[l], kT2Sizes[l + 1]}, true));

@@ -524,10 +524,15 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
         ok = s == 1 || s == t->sizes[t->ndim - 1 - d];
     }
     if (!ok) detail::tensor_error("add_", "shape " + detail::shape_str(o) + " does not broadcast to " + detail::shape_str(t));
+    // Read `other` in place when it already has t's type and a contiguous layout (an optimizer's
+    // p.add_(p.grad(), -lr)) and is not a view overlapping t; otherwise read a converted copy.
+    const bool overlaps = o->storage != nullptr && o->storage == t->storage && !(o->data == t->data && o->numel == t->numel);
+    const bool direct = o->dtype == t->dtype && o->contiguous() && !overlaps;
     Tape& tape = Tape::current();
-    detail::Scratch conv(tape, static_cast<std::size_t>(o->numel) * dtype_size(t->dtype));
-    detail::copy_to_contiguous(o, conv.as<void>(), t->dtype);
-    // Read the converted copy with broadcast strides (its layout is contiguous in o's shape).
+    detail::Scratch conv(tape, direct ? 0 : static_cast<std::size_t>(o->numel) * dtype_size(t->dtype));
+    if (!direct) detail::copy_to_contiguous(o, conv.as<void>(), t->dtype);
+    const void* source = direct ? o->data : conv.as<void>();
+    // Read the source with broadcast strides (its layout is contiguous in o's shape).
     detail::TensorImpl view;
     std::copy(o->sizes, o->sizes + o->ndim, view.sizes);
     view.ndim = o->ndim;
@@ -536,9 +541,13 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
     detail::broadcast_strides(&view, t->ndim, os);
     detail::dispatch(t->dtype, [&]<class T>() {
         const T a = static_cast<T>(alpha);
-        T* const base[2] = {t->ptr<T>(), conv.as<T>()};
+        T* const base[2] = {t->ptr<T>(), static_cast<T*>(const_cast<void*>(source))};
         const std::int64_t* const st[2] = {t->strides, os};
         detail::for_each_row<T, 2>(t->ndim, t->sizes, base, st, [a](T* const* p, const std::int64_t* s, std::int64_t n) {
+            if (s[0] == 1 && s[1] == 1) {  // the common case: same shape, both contiguous
+                for (std::int64_t i = 0; i < n; ++i) p[0][i] += a * p[1][i];
+                return;
+            }
             for (std::int64_t i = 0; i < n; ++i) p[0][i * s[0]] += a * p[1][i * s[1]];
         });
     });

@@ -193,3 +193,19 @@ TEST_CASE("tensor: tensor and scalar ops share one tape and one sweep") {
     CHECK(s.grad() == 0.0);
     CHECK(s2.data() == 9.0);
 }
+
+TEST_CASE("tensor: add_ reads its operand in place or through a copy, with the same result") {
+    Tape::current().clear();
+    Tensor w = Tensor::from({1.0, 2.0, 3.0, 4.0, 5.0, 6.0}, {2, 3}, DType::f32);
+    w.add_(Tensor::from({1.0, 1.0, 1.0, 1.0, 1.0, 1.0}, {2, 3}, DType::f32), 0.5);  // in place
+    CHECK(w.to_vector() == std::vector<double>{1.5, 2.5, 3.5, 4.5, 5.5, 6.5});
+    w.add_(Tensor::from({10.0, 20.0, 30.0}, {3}, DType::f64), -0.1);  // converted and broadcast
+    CHECK(w.to_vector()[0] == doctest::Approx(0.5).epsilon(1e-6));
+    CHECK(w.to_vector()[5] == doctest::Approx(3.5).epsilon(1e-6));
+    w.add_(w);  // the same tensor: each element doubles
+    CHECK(w.to_vector()[0] == doctest::Approx(1.0).epsilon(1e-6));
+    Tensor v = Tensor::from({1.0, 2.0, 3.0, 4.0}, {2, 2}, DType::f64);
+    v.add_(v.select(0, 0));  // a row of v itself, broadcast over v: read from a copy taken first
+    CHECK(v.to_vector() == std::vector<double>{2, 4, 4, 6});
+    Tape::current().clear();
+}
