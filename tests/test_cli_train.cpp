@@ -106,7 +106,7 @@ TEST_CASE("tapegrad train --tensor on the spiral, and a CSV file") {
     CHECK(count(b.out, "\n") == 1);  // one line
 }
 
-TEST_CASE("tapegrad train and graph: usage errors exit 2 with one line; --help exits 0") {
+TEST_CASE("tapegrad train and graph: usage errors exit 2 with one line, --help exits 0") {
     for (const char* args : {"train --epochs many", "train --optimizer rmsprop", "train --model 3,4,1", "train --data iris",
                              "train --csv x.csv", "train --bogus", "train --model 2,4,3", "graph --model 2", "graph --out"}) {
         CAPTURE(args);

@@ -25,7 +25,7 @@ TEST_CASE("two moons without noise lie on the two half circles of sklearn's make
     CHECK(d.row(5)[1] == 0.5);
 }
 
-TEST_CASE("spiral, xor, circles: sizes, labels, geometry; the same seed gives the same points") {
+TEST_CASE("spiral, xor, circles: sizes, labels, geometry, the same seed gives the same points") {
     const data::Dataset s = data::make_spiral(50, 3, 0.0, 2);
     CHECK(s.size() == 150);
     CHECK(s.classes == 3);
@@ -77,7 +77,7 @@ TEST_CASE("read_csv: every bad input is an Error naming line and column") {
     CHECK(fails(std::string("x,y\n1,\x01\x02\n")) == "read_csv: t.csv: line 2, column 2 ('y'): '?" "?' is not a finite number");
 }
 
-TEST_CASE("scaling: zero mean and unit variance per feature; a constant feature is left at scale 1") {
+TEST_CASE("scaling: zero mean and unit variance per feature, a constant feature is left at scale 1") {
     std::istringstream in("a,b,y\n1,5,0\n3,5,1\n");
     data::Dataset d = data::read_csv(in, "y");
     const data::Scaling s = data::fit_scaling(d);

@@ -46,7 +46,7 @@ TEST_CASE("named values keep their own nodes and grads") {
     CHECK(e.grad() == doctest::Approx(d.data() * (1 - f.data() * f.data())).epsilon(1e-13));
 }
 
-TEST_CASE("a copied handle is never fused into; a moved-in temporary is consumed") {
+TEST_CASE("a copied handle is never fused into, a moved-in temporary is consumed") {
     Tape& tape = Tape::current();
     tape.clear();
     Value a = 2.0, b = 3.0;

@@ -139,7 +139,7 @@ TEST_CASE("MLP: parameters survive Tape::clear and gradients match finite differ
     tape.clear();
 }
 
-TEST_CASE("MLP: move-only; clone is a deep copy; moved-from modules release nothing twice") {
+TEST_CASE("MLP: move-only, clone is a deep copy, moved-from modules release nothing twice") {
     static_assert(!std::is_copy_constructible_v<nn::MLP>);
     static_assert(!std::is_copy_constructible_v<nn::Layer>);
     static_assert(!std::is_copy_constructible_v<nn::Neuron>);
