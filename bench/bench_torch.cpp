@@ -81,24 +81,7 @@ void T2_mlp_step(benchmark::State& state) {
         }
         return out;
     };
-    const int steps = quick() ? 2 : kT2Steps;
-    for (auto _ : state) {
-        for (int s = 0; s < (quick() ? 1 : kT2Warmup); ++s) step();
-        std::vector<double> ms;
-        std::size_t allocs = 0;
-        double loss = 0.0;
-        for (int s = 0; s < steps; ++s) {
-            const std::size_t before = allocation_count();
-            const auto t = Clock::now();
-            loss = step();
-            ms.push_back(seconds_since(t) * 1e3);
-            allocs += allocation_count() - before;
-        }
-        state.SetIterationTime(median(ms) * 1e-3);
-        state.counters["step_ms"] = median(ms);
-        state.counters["allocs_step"] = static_cast<double>(allocs) / steps;  // operator new only
-        state.counters["loss"] = loss;
-    }
+    measure_t2(state, step);
 }
 
 }  // namespace

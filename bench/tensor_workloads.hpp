@@ -7,6 +7,11 @@
 #include <random>
 #include <vector>
 
+#include <benchmark/benchmark.h>
+
+#include "alloc_counter.hpp"
+#include "bench_common.hpp"
+
 namespace tapegrad::bench {
 
 constexpr int kT1Steps = 1000;
@@ -40,5 +45,29 @@ inline std::vector<float> t2_bias(int l) {
 }
 inline std::vector<float> t2_inputs() { return fixed_uniform(static_cast<std::size_t>(kT2Batch) * 784, 1.0f, 7); }
 inline std::vector<std::int64_t> t2_labels() { return fixed_labels(kT2Batch, 8); }
+
+// Times T2: warm-up steps, then the median of kT2Steps steps (ms), heap allocations per step and
+// the last loss, as counters. step() runs one training step and returns its loss.
+template <class Step>
+void measure_t2(benchmark::State& state, Step&& step) {
+    const int steps = quick() ? 2 : kT2Steps;
+    for (auto _ : state) {
+        for (int s = 0; s < (quick() ? 1 : kT2Warmup); ++s) step();
+        std::vector<double> ms;
+        std::size_t allocs = 0;
+        double loss = 0.0;
+        for (int s = 0; s < steps; ++s) {
+            const std::size_t before = allocation_count();
+            const auto t = Clock::now();
+            loss = step();
+            ms.push_back(seconds_since(t) * 1e3);
+            allocs += allocation_count() - before;  // operator new only
+        }
+        state.SetIterationTime(median(ms) * 1e-3);
+        state.counters["step_ms"] = median(ms);
+        state.counters["allocs_step"] = static_cast<double>(allocs) / steps;
+        state.counters["loss"] = loss;
+    }
+}
 
 }  // namespace tapegrad::bench
