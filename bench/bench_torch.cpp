@@ -40,17 +40,7 @@ void T1_small_ops(benchmark::State& state) {
         b.mutable_grad().zero_();
         return g;
     };
-    run();
-    for (auto _ : state) {
-        const std::size_t allocs = allocation_count();
-        const auto t = Clock::now();
-        const double g = run();
-        const double s = seconds_since(t);
-        state.SetIterationTime(s);
-        state.counters["ns_op"] = s * 1e9 / (kT1OpsPerStep * steps);
-        state.counters["allocs_step"] = static_cast<double>(allocation_count() - allocs);
-        state.counters["sum_dw"] = g;
-    }
+    measure_t1(state, steps, run);
 }
 
 void T2_mlp_step(benchmark::State& state) {

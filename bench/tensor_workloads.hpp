@@ -46,6 +46,23 @@ inline std::vector<float> t2_bias(int l) {
 inline std::vector<float> t2_inputs() { return fixed_uniform(static_cast<std::size_t>(kT2Batch) * 784, 1.0f, 7); }
 inline std::vector<std::int64_t> t2_labels() { return fixed_labels(kT2Batch, 8); }
 
+// Times T1: one warm-up run, then each iteration's run (ns per op), its heap allocations and the
+// sum of dy/dw it returns, as counters. run() does `steps` steps, backward, and returns that sum.
+template <class Run>
+void measure_t1(benchmark::State& state, int steps, Run&& run) {
+    run();
+    for (auto _ : state) {
+        const std::size_t allocs = allocation_count();
+        const auto t = Clock::now();
+        const double g = run();
+        const double s = seconds_since(t);
+        state.SetIterationTime(s);
+        state.counters["ns_op"] = s * 1e9 / (kT1OpsPerStep * steps);
+        state.counters["allocs_step"] = static_cast<double>(allocation_count() - allocs);
+        state.counters["sum_dw"] = g;
+    }
+}
+
 // Times T2: warm-up steps, then the median of kT2Steps steps (ms), heap allocations per step and
 // the last loss, as counters. step() runs one training step and returns its loss.
 template <class Step>
