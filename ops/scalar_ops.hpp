@@ -388,39 +388,61 @@ inline Value sum(std::span<const Value> xs) {
     return Value::result(node, *tape, y);
 }
 
-inline Value dot(std::span<const Value> a, std::span<const Value> b) {
-    if (a.size() != b.size()) [[unlikely]] detail::throw_size_mismatch(ops::Dot::name, a.size(), b.size());
-    Tape* tape = detail::common_tape(a, ops::Dot::name, nullptr);
-    tape = detail::common_tape(b, ops::Dot::name, tape);
+namespace detail {
+
+// True if x may be read without further checks by an op recording on `tape` at generation
+// `now`: x is a parameter or was recorded on `tape` since its last clear().
+inline bool readable_on(const Value& x, const Tape* tape, std::uint64_t now) {
+    return x.tape() == tape ? x.generation() == now : x.tape() == nullptr && x.node() != nullptr;
+}
+
+// dot for every case dot's fast path leaves: operands on another tape than the first one's,
+// handles that are empty or stale (it raises Error for those), NoGrad, anomaly mode.
+[[gnu::noinline]] inline Value dot_general(std::span<const Value> a, std::span<const Value> b) {
+    Tape* tape = common_tape(a, ops::Dot::name, nullptr);
+    tape = common_tape(b, ops::Dot::name, tape);
     if (tape == nullptr) tape = &Tape::current();
     const std::size_t n = a.size();
+    double y = 0.0;  // the value first, so that anomaly mode checks it before anything is recorded
+    for (std::size_t i = 0; i < n; ++i) y += a[i].operand_value() * b[i].operand_value();
+    check_forward(*tape, ops::Dot::name, y);
     const auto code = ops::code_of<ops::Dot>;
-    if (!tape->grad_enabled() || detail::anomaly_mode()) [[unlikely]] {
-        // The value first, so that anomaly mode checks it before anything is recorded.
-        double y = 0.0;
-        for (std::size_t i = 0; i < n; ++i) y += a[i].operand_value() * b[i].operand_value();
-        detail::check_forward(*tape, ops::Dot::name, y);
-        if (!tape->grad_enabled()) return Value::result(tape->record(y, code, 0), *tape, y);
-        detail::Node* node = tape->record(y, code, static_cast<std::uint32_t>(2 * n));
-        for (std::size_t i = 0; i < n; ++i) {
-            node->edges[2 * i] = detail::Edge{b[i].operand_value(), &a[i].node()->grad};
-            node->edges[2 * i + 1] = detail::Edge{a[i].operand_value(), &b[i].node()->grad};
-        }
-        return Value::result(node, *tape, y);
+    if (!tape->grad_enabled()) return Value::result(tape->record(y, code, 0), *tape, y);
+    Node* node = tape->record(y, code, static_cast<std::uint32_t>(2 * n));
+    for (std::size_t i = 0; i < n; ++i) {
+        node->edges[2 * i] = Edge{b[i].operand_value(), &a[i].node()->grad};
+        node->edges[2 * i + 1] = Edge{a[i].operand_value(), &b[i].node()->grad};
     }
-    // One pass over the operands (S2's neurons are dots): the node is taken first, its value
-    // written last, summed in the same order as above.
-    detail::Node* node = tape->record(0.0, code, static_cast<std::uint32_t>(2 * n));
-    detail::Edge* edges = node->edges;
+    return Value::result(node, *tape, y);
+}
+
+}  // namespace detail
+
+// S2's neurons are dots, so this is the hot loop of a scalar MLP: one pass over the operands
+// that checks each handle, sums, and writes the partials into the edge slots the node will own.
+// The node is recorded only once every operand passed, so a handle that fails sends the whole op
+// to dot_general (which raises, or handles the rare case) with nothing recorded yet. Values are
+// read from the nodes: an operand was recorded before this node, so its value is final.
+inline Value dot(std::span<const Value> a, std::span<const Value> b) {
+    const std::size_t n = a.size();
+    if (b.size() != n) [[unlikely]] detail::throw_size_mismatch(ops::Dot::name, n, b.size());
+    Tape* tape = n == 0 ? nullptr : a[0].tape() != nullptr ? a[0].tape() : b[0].tape();
+    if (tape == nullptr) tape = &Tape::current();
+    if (!tape->grad_enabled() || detail::anomaly_mode()) [[unlikely]] return detail::dot_general(a, b);
+    const std::uint64_t now = tape->generation();
+    const auto n_edges = static_cast<std::uint32_t>(2 * n);
+    detail::Edge* edges = tape->edge_room(n_edges);
     double y = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
-        const double av = a[i].operand_value(), bv = b[i].operand_value();
-        y += av * bv;
-        edges[2 * i] = detail::Edge{bv, &a[i].node()->grad};
-        edges[2 * i + 1] = detail::Edge{av, &b[i].node()->grad};
+        const Value &x = a[i], &z = b[i];
+        if (!detail::readable_on(x, tape, now) || !detail::readable_on(z, tape, now)) [[unlikely]]
+            return detail::dot_general(a, b);
+        const double xv = x.node()->value, zv = z.node()->value;
+        y += xv * zv;
+        edges[2 * i] = detail::Edge{zv, &x.node()->grad};
+        edges[2 * i + 1] = detail::Edge{xv, &z.node()->grad};
     }
-    node->value = y;
-    return Value::result(node, *tape, y);
+    return Value::result(tape->record_in_room(y, ops::code_of<ops::Dot>, n_edges), *tape, y);
 }
 
 }  // namespace tapegrad

@@ -193,3 +193,48 @@ TEST_CASE("each thread records on its own tape, and mixing tapes is an error") {
     CHECK_THROWS_WITH_AS(tapegrad::dot(std::vector<Value>{here}, std::vector<Value>{here, here}),
                          doctest::Contains("dot: operand sizes differ: 1 vs 2"), Error);
 }
+
+// dot checks its operands in the same pass that sums them and writes its partials; a handle that
+// fails part-way must leave the tape exactly as it was, and operands the fast pass does not take
+// (a later operand on another tape than the first one's) go to the general path.
+TEST_CASE("dot: a bad operand part-way raises and records nothing, any mix of parameters and tapes works") {
+    Tape& tape = Tape::current();
+    tape.clear();
+    Value stale = 5.0;
+    tape.clear();
+    Value a0 = 1.0, a1 = 2.0, a2 = 3.0, b0 = 4.0, b1 = 6.0;
+    const std::size_t nodes = tape.node_count(), edges = tape.edge_count();
+    CHECK_THROWS_WITH_AS(tapegrad::dot(std::vector<Value>{a0, a1, a2}, std::vector<Value>{b0, b1, stale}),
+                         doctest::Contains("dot: the value's tape was cleared"), Error);
+    CHECK_THROWS_WITH_AS(tapegrad::dot(std::vector<Value>{a0, Value{}}, std::vector<Value>{b0, b1}),
+                         doctest::Contains("dot"), Error);
+    CHECK(tape.node_count() == nodes);
+    CHECK(tape.edge_count() == edges);
+    // The next op still records where it should: its partials and grads are right.
+    const Value d = tapegrad::dot(std::vector<Value>{a0, a1}, std::vector<Value>{b0, b1});
+    CHECK(d.data() == 16.0);  // 1*4 + 2*6
+    CHECK(tape.edge_count() == edges + 4);
+    d.backward();
+    CHECK(a0.grad() == 4.0);
+    CHECK(a1.grad() == 6.0);
+    CHECK(b0.grad() == 1.0);
+    CHECK(b1.grad() == 2.0);
+
+    // Parameters first, then operands on a tape that is not the current one.
+    Value p = Value::parameter(0.5), q = Value::parameter(-2.0);
+    Tape separate;
+    Value s(separate, 3.0), t(separate, 7.0);
+    const Value e = tapegrad::dot(std::vector<Value>{p, s}, std::vector<Value>{q, t});
+    CHECK(e.tape() == &separate);
+    CHECK(e.data() == -1.0 + 21.0);
+    e.backward();
+    CHECK(p.grad() == -2.0);
+    CHECK(q.grad() == 0.5);
+    CHECK(s.grad() == 7.0);
+    CHECK(t.grad() == 3.0);
+    CHECK_THROWS_WITH_AS(tapegrad::dot(std::vector<Value>{p, a0}, std::vector<Value>{q, s}),
+                         doctest::Contains("dot: operands were recorded on different tapes"), Error);
+    Value::release_parameter(p);
+    Value::release_parameter(q);
+    tape.clear();
+}

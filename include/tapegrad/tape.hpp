@@ -89,7 +89,13 @@ public:
         if (!chunks_.empty()) enter(0);
     }
 
-    // take(n) when the active chunk is known to have room (continues_at() said so).
+    // Where the next take(n) will start, without taking: the active chunk then has room for n.
+    T* room(std::size_t n) {
+        if (static_cast<std::size_t>(end_ - cur_) < n) [[unlikely]] next_chunk(n);
+        return cur_;
+    }
+
+    // take(n) when the active chunk is known to have room (continues_at() or room() said so).
     T* take_in_place(std::size_t n) {
         T* p = cur_;
         cur_ += n;
@@ -300,15 +306,17 @@ public:
         // call would make the next op reload the value from memory instead of a register.
         detail::Node* node = nodes_.take(1);
         detail::Edge* edges = edges_.take(n_edges);
-        node->value = value;
-        node->grad = 0.0;
-        node->edges = edges;
-        node->n_edges = n_edges;
-        node->op = op;
-        node->first_op = op;
-        node->second_op = 0;
-        node->fused = 0;
-        return node;
+        return fill(node, value, op, edges, n_edges);
+    }
+
+    // For n-ary recorders that check their operands while computing: edge_room(n) gives the
+    // slots the next node's n partials will occupy without recording anything, so a recorder
+    // that bails out half-way leaves the tape as it was; record_in_room() then records the node
+    // that owns them (nothing may be recorded in between).
+    detail::Edge* edge_room(std::uint32_t n_edges) { return edges_.room(n_edges); }
+    detail::Node* record_in_room(double value, std::uint8_t op, std::uint32_t n_edges) {
+        detail::Node* node = nodes_.take(1);
+        return fill(node, value, op, edges_.take_in_place(n_edges), n_edges);
     }
 
     // Fusing (ops/scalar_ops.hpp): an op on an unnamed temporary may rewrite the temporary's node
@@ -359,6 +367,19 @@ public:
 
 private:
     friend class NoGrad;
+
+    static detail::Node* fill(detail::Node* node, double value, std::uint8_t op, detail::Edge* edges,
+                              std::uint32_t n_edges) {
+        node->value = value;
+        node->grad = 0.0;
+        node->edges = edges;
+        node->n_edges = n_edges;
+        node->op = op;
+        node->first_op = op;
+        node->second_op = 0;
+        node->fused = 0;
+        return node;
+    }
 
     // Runs nodes [0, node_end) and entries [0, entry_end) backwards, in recording order reversed.
     void sweep(std::size_t node_end, std::size_t entry_end);
