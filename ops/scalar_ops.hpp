@@ -431,16 +431,18 @@ inline Value dot(std::span<const Value> a, std::span<const Value> b) {
     if (!tape->grad_enabled() || detail::anomaly_mode()) [[unlikely]] return detail::dot_general(a, b);
     const std::uint64_t now = tape->generation();
     const auto n_edges = static_cast<std::uint32_t>(2 * n);
-    detail::Edge* edges = tape->edge_room(n_edges);
+    detail::Edge* edges = tape->edge_room(n_edges);  // filled in as the loop goes
     double y = 0.0;
-    for (std::size_t i = 0; i < n; ++i) {
-        const Value &x = a[i], &z = b[i];
-        if (!detail::readable_on(x, tape, now) || !detail::readable_on(z, tape, now)) [[unlikely]]
+    const Value* z = b.data();
+    for (const Value& x : a) {
+        if (!detail::readable_on(x, tape, now) || !detail::readable_on(*z, tape, now)) [[unlikely]]
             return detail::dot_general(a, b);
-        const double xv = x.node()->value, zv = z.node()->value;
+        const double xv = x.node()->value, zv = z->node()->value;
         y += xv * zv;
-        edges[2 * i] = detail::Edge{zv, &x.node()->grad};
-        edges[2 * i + 1] = detail::Edge{xv, &z.node()->grad};
+        edges[0] = detail::Edge{zv, &x.node()->grad};
+        edges[1] = detail::Edge{xv, &z->node()->grad};
+        edges += 2;
+        ++z;
     }
     return Value::result(tape->record_in_room(y, ops::code_of<ops::Dot>, n_edges), *tape, y);
 }
