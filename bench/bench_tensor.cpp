@@ -154,8 +154,8 @@ void register_tensor_benchmarks() {
         ->Iterations(1)->Repetitions(repetitions(3))->UseManualTime()->Unit(benchmark::kMillisecond)
         ->ReportAggregatesOnly(!quick());
 #endif
-    for (const char* name : {"T3_gemm_f32", "T3_gemm_f64"}) {
-        auto* b = benchmark::RegisterBenchmark(name, name[10] == '3' ? T3_gemm<float> : T3_gemm<double>);
+    for (auto* b : {benchmark::RegisterBenchmark("T3_gemm_f32", T3_gemm<float>),
+                    benchmark::RegisterBenchmark("T3_gemm_f64", T3_gemm<double>)}) {
         b->ArgNames({"shape", "threads"})->Iterations(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
         for (int shape = 0; shape < 4; ++shape)
             for (int threads : {1, 2}) b->Args({shape, threads});
