@@ -52,7 +52,11 @@ def main():
         s = tg["S2_mlp_step"]
         row("S2", "us/step (AD / primal)", s["step_us"], f'primal {s["primal_us"]:.2f}', s["ratio"], "<= 15")
         row("S2", "heap allocations per warm step", s["allocs_warm"], "", "", "0")
-        row("S2", "loss after 20 steps", s["loss_after_20"])
+        row("S2", "loss after 20 steps", f'{s["loss_after_20"]:.6g}')
+    if "S2_mlp_step_nn_api" in tg:  # the same workload written with nn::MLP and optim::SGD
+        s = tg["S2_mlp_step_nn_api"]
+        row("S2", "us/step through nn::MLP (AD / primal)", s["step_us"], f'primal {s["primal_us"]:.2f}', s["ratio"])
+        row("S2", "heap allocations per warm step, nn::MLP", s["allocs_warm"])
     if "T1_small_ops" in tg:
         t = tg["T1_small_ops"]
         base = torch.get("T1_small_ops", {}).get("ns_op")

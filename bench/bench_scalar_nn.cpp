@@ -1,0 +1,60 @@
+// S2 through the micrograd-style API (nn::MLP, optim::SGD), beside the hand-built network of
+// bench_scalar.cpp: what a program written against nn gets.
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include <tapegrad/tapegrad.hpp>
+
+#include "s2_workload.hpp"
+
+namespace tapegrad::bench {
+namespace {
+
+// S2 written as a user of the micrograd-style API writes it: nn::MLP, its parameters in
+// parameters() order (the workload's), optim::SGD. Not the hand-built network above: each call of
+// a layer returns a new std::vector, so a step allocates (the API's own containers), and a
+// neuron records dot(w, x) + b rather than one dot with a constant 1.
+class S2Model {
+public:
+    explicit S2Model(const std::vector<double>& init)
+        : model_(kS2Sizes[0], {kS2Sizes[1], kS2Sizes[2], kS2Sizes[3]}), params_(model_.parameters()),
+          opt_(params_, kS2Lr) {
+        for (std::size_t k = 0; k < params_.size(); ++k) params_[k].set_data(init[k]);
+        hinge_.resize(kS2Points);
+    }
+    double step(const S2Data& d) {
+        for (int i = 0; i < kS2Points; ++i) {
+            const Value score = model_({Value(d.x0[i]), Value(d.x1[i])})[0];
+            hinge_[i] = (1.0 - score * d.label[i]).relu();
+        }
+        Value loss = sum(hinge_) * (1.0 / kS2Points) + kS2Alpha * dot(params_, params_);
+        loss.backward();
+        const double out = loss.data();
+        opt_.step();
+        opt_.zero_grad();
+        Tape::current().clear();
+        return out;
+    }
+    std::vector<double> values() const {
+        std::vector<double> v;
+        for (const Value& p : params_) v.push_back(p.data());
+        return v;
+    }
+
+private:
+    nn::MLP model_;
+    std::vector<Value> params_;
+    optim::SGD opt_;
+    std::vector<Value> hinge_;
+};
+
+}  // namespace
+
+void register_scalar_nn_benchmarks() {
+    benchmark::RegisterBenchmark("S2_mlp_step_nn_api", measure_s2<S2Model>)
+        ->Iterations(1)->Repetitions(repetitions(5))->UseManualTime()->Unit(benchmark::kMicrosecond)
+        ->ReportAggregatesOnly(!quick());
+}
+
+}  // namespace tapegrad::bench
