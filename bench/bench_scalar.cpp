@@ -141,7 +141,7 @@ public:
             }
             hinge_[i] = (1.0 - score * d.label[i]).relu();
         }
-        Value loss = sum(hinge_) * (1.0 / kS2Points) + kS2Alpha * dot(params_, params_);
+        Value loss = s2_loss(hinge_, params_);
         loss.backward();
         const double out = loss.data();
         for (Value& p : params_) {
@@ -151,11 +151,7 @@ public:
         tape.clear();
         return out;
     }
-    std::vector<double> values() const {
-        std::vector<double> v;
-        for (const Value& p : params_) v.push_back(p.data());
-        return v;
-    }
+    const std::vector<Value>& parameters() const { return params_; }
 
 private:
     std::vector<Value> params_;

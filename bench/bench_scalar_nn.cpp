@@ -12,9 +12,9 @@ namespace tapegrad::bench {
 namespace {
 
 // S2 written as a user of the micrograd-style API writes it: nn::MLP, its parameters in
-// parameters() order (the workload's), optim::SGD. Not the hand-built network above: each call of
-// a layer returns a new std::vector, so a step allocates (the API's own containers), and a
-// neuron records dot(w, x) + b rather than one dot with a constant 1.
+// parameters() order (the workload's), optim::SGD. Unlike bench_scalar.cpp's network, each call
+// of a layer returns a new std::vector, so a step allocates (the API's own containers), and a
+// neuron records dot(w, x) + b (one node too: the + fuses into the dot's node).
 class S2Model {
 public:
     explicit S2Model(const std::vector<double>& init)
@@ -28,7 +28,7 @@ public:
             const Value score = model_({Value(d.x0[i]), Value(d.x1[i])})[0];
             hinge_[i] = (1.0 - score * d.label[i]).relu();
         }
-        Value loss = sum(hinge_) * (1.0 / kS2Points) + kS2Alpha * dot(params_, params_);
+        Value loss = s2_loss(hinge_, params_);
         loss.backward();
         const double out = loss.data();
         opt_.step();
@@ -36,11 +36,7 @@ public:
         Tape::current().clear();
         return out;
     }
-    std::vector<double> values() const {
-        std::vector<double> v;
-        for (const Value& p : params_) v.push_back(p.data());
-        return v;
-    }
+    const std::vector<Value>& parameters() const { return params_; }
 
 private:
     nn::MLP model_;

@@ -1,5 +1,5 @@
-// The tapegrad benchmark binary's workloads: the scalar ones always (S2 also through nn), the tensor ones when the
-// tensor header exists (bench_tensor.cpp), the BLAS baselines always.
+// The tapegrad benchmark binary's workloads: the scalar ones always (S2 twice: by hand and through
+// nn), the tensor ones when the tensor header exists (bench_tensor.cpp), the BLAS baselines always.
 #include "bench_common.hpp"
 
 namespace tapegrad::bench {

@@ -422,7 +422,8 @@ inline bool readable_on(const Value& x, const Tape* tape, std::uint64_t now) {
 // that checks each handle, sums, and writes the partials into the edge slots the node will own.
 // The node is recorded only once every operand passed, so a handle that fails sends the whole op
 // to dot_general (which raises, or handles the rare case) with nothing recorded yet. Values are
-// read from the nodes: an operand was recorded before this node, so its value is final.
+// read from the nodes, which hold what operand_value() would give: an op result's node can no
+// longer be fused into once a later node exists, and a leaf's holds its current value.
 inline Value dot(std::span<const Value> a, std::span<const Value> b) {
     const std::size_t n = a.size();
     if (b.size() != n) [[unlikely]] detail::throw_size_mismatch(ops::Dot::name, n, b.size());
