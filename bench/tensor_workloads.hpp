@@ -71,6 +71,7 @@ void measure_t2(benchmark::State& state, Step&& step) {
     for (auto _ : state) {
         for (int s = 0; s < (quick() ? 1 : kT2Warmup); ++s) step();
         std::vector<double> ms;
+        ms.reserve(steps);  // so that only the steps' own allocations are counted
         std::size_t allocs = 0;
         double loss = 0.0;
         for (int s = 0; s < steps; ++s) {
