@@ -396,56 +396,54 @@ inline bool readable_on(const Value& x, const Tape* tape, std::uint64_t now) {
     return x.tape() == tape ? x.generation() == now : x.tape() == nullptr && x.node() != nullptr;
 }
 
-// dot for every case dot's fast path leaves: operands on another tape than the first one's,
-// handles that are empty or stale (it raises Error for those), NoGrad, anomaly mode.
+// a . b on `tape` in one pass, S2's hot loop (a neuron's weighted sum is one dot): each operand
+// pair is checked, summed, and given its two partials in the edge slots the node will own; the
+// node is recorded only once every operand passed. If one is not readable_on the tape, returns
+// an empty Value having recorded nothing. Values are read from the nodes, which hold what
+// operand_value() would give: an op result's node can no longer be fused into once a later node
+// exists, and a leaf's holds its current value.
+inline Value record_dot(Tape& tape, std::span<const Value> a, std::span<const Value> b) {
+    const std::uint64_t now = tape.generation();
+    const auto n_edges = static_cast<std::uint32_t>(2 * a.size());
+    Edge* edges = tape.edge_room(n_edges);  // filled in as the loop goes
+    double y = 0.0;
+    const Value* z = b.data();
+    for (const Value& x : a) {
+        if (!readable_on(x, &tape, now) || !readable_on(*z, &tape, now)) [[unlikely]] return Value();
+        const double xv = x.node()->value, zv = z->node()->value;
+        y += xv * zv;
+        edges[0] = Edge{zv, &x.node()->grad};
+        edges[1] = Edge{xv, &z->node()->grad};
+        edges += 2;
+        ++z;
+    }
+    return Value::result(tape.record_in_room(y, ops::code_of<ops::Dot>, n_edges), tape, y);
+}
+
+// dot for every case record_dot on the first operands' tape leaves: operands on another tape,
+// handles that are empty or stale (common_tape raises Error for those), NoGrad, anomaly mode.
 [[gnu::noinline]] inline Value dot_general(std::span<const Value> a, std::span<const Value> b) {
     Tape* tape = common_tape(a, ops::Dot::name, nullptr);
     tape = common_tape(b, ops::Dot::name, tape);
     if (tape == nullptr) tape = &Tape::current();
-    const std::size_t n = a.size();
-    double y = 0.0;  // the value first, so that anomaly mode checks it before anything is recorded
-    for (std::size_t i = 0; i < n; ++i) y += a[i].operand_value() * b[i].operand_value();
-    check_forward(*tape, ops::Dot::name, y);
-    const auto code = ops::code_of<ops::Dot>;
-    if (!tape->grad_enabled()) return Value::result(tape->record(y, code, 0), *tape, y);
-    Node* node = tape->record(y, code, static_cast<std::uint32_t>(2 * n));
-    for (std::size_t i = 0; i < n; ++i) {
-        node->edges[2 * i] = Edge{b[i].operand_value(), &a[i].node()->grad};
-        node->edges[2 * i + 1] = Edge{a[i].operand_value(), &b[i].node()->grad};
+    if (!tape->grad_enabled() || anomaly_mode()) {
+        double y = 0.0;  // the value first, so that anomaly mode checks it before anything is recorded
+        for (std::size_t i = 0; i < a.size(); ++i) y += a[i].operand_value() * b[i].operand_value();
+        check_forward(*tape, ops::Dot::name, y);
+        if (!tape->grad_enabled()) return Value::result(tape->record(y, ops::code_of<ops::Dot>, 0), *tape, y);
     }
-    return Value::result(node, *tape, y);
+    return record_dot(*tape, a, b);  // every operand passed common_tape's check
 }
 
 }  // namespace detail
 
-// S2's neurons are dots, so this is the hot loop of a scalar MLP: one pass over the operands
-// that checks each handle, sums, and writes the partials into the edge slots the node will own.
-// The node is recorded only once every operand passed, so a handle that fails sends the whole op
-// to dot_general (which raises, or handles the rare case) with nothing recorded yet. Values are
-// read from the nodes, which hold what operand_value() would give: an op result's node can no
-// longer be fused into once a later node exists, and a leaf's holds its current value.
 inline Value dot(std::span<const Value> a, std::span<const Value> b) {
-    const std::size_t n = a.size();
-    if (b.size() != n) [[unlikely]] detail::throw_size_mismatch(ops::Dot::name, n, b.size());
-    Tape* tape = n == 0 ? nullptr : a[0].tape() != nullptr ? a[0].tape() : b[0].tape();
+    if (b.size() != a.size()) [[unlikely]] detail::throw_size_mismatch(ops::Dot::name, a.size(), b.size());
+    Tape* tape = a.empty() ? nullptr : a[0].tape() != nullptr ? a[0].tape() : b[0].tape();
     if (tape == nullptr) tape = &Tape::current();
-    if (!tape->grad_enabled() || detail::anomaly_mode()) [[unlikely]] return detail::dot_general(a, b);
-    const std::uint64_t now = tape->generation();
-    const auto n_edges = static_cast<std::uint32_t>(2 * n);
-    detail::Edge* edges = tape->edge_room(n_edges);  // filled in as the loop goes
-    double y = 0.0;
-    const Value* z = b.data();
-    for (const Value& x : a) {
-        if (!detail::readable_on(x, tape, now) || !detail::readable_on(*z, tape, now)) [[unlikely]]
-            return detail::dot_general(a, b);
-        const double xv = x.node()->value, zv = z->node()->value;
-        y += xv * zv;
-        edges[0] = detail::Edge{zv, &x.node()->grad};
-        edges[1] = detail::Edge{xv, &z->node()->grad};
-        edges += 2;
-        ++z;
-    }
-    return Value::result(tape->record_in_room(y, ops::code_of<ops::Dot>, n_edges), *tape, y);
+    if (tape->grad_enabled() && !detail::anomaly_mode()) [[likely]]
+        if (Value v = detail::record_dot(*tape, a, b); v.node() != nullptr) return v;
+    return detail::dot_general(a, b);
 }
 
 }  // namespace tapegrad
