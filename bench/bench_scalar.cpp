@@ -165,9 +165,7 @@ void register_scalar_benchmarks() {
     benchmark::RegisterBenchmark("S1_chain", S1_chain)
         ->Iterations(1)->Repetitions(repetitions(7))->UseManualTime()->Unit(benchmark::kMillisecond)
         ->ReportAggregatesOnly(!quick());
-    benchmark::RegisterBenchmark("S2_mlp_step", measure_s2<S2Network>)
-        ->Iterations(1)->Repetitions(repetitions(5))->UseManualTime()->Unit(benchmark::kMicrosecond)
-        ->ReportAggregatesOnly(!quick());
+    register_s2<S2Network>("S2_mlp_step");
 }
 
 }  // namespace tapegrad::bench

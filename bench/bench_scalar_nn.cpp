@@ -48,9 +48,7 @@ private:
 }  // namespace
 
 void register_scalar_nn_benchmarks() {
-    benchmark::RegisterBenchmark("S2_mlp_step_nn_api", measure_s2<S2Model>)
-        ->Iterations(1)->Repetitions(repetitions(5))->UseManualTime()->Unit(benchmark::kMicrosecond)
-        ->ReportAggregatesOnly(!quick());
+    register_s2<S2Model>("S2_mlp_step_nn_api");
 }
 
 }  // namespace tapegrad::bench

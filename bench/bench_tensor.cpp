@@ -146,13 +146,7 @@ void T3_gemm(benchmark::State& state) {
 
 void register_tensor_benchmarks() {
 #ifdef TAPEGRAD_BENCH_TENSORS
-    benchmark::RegisterBenchmark("T1_small_ops", T1_small_ops)
-        ->Iterations(1)->Repetitions(repetitions(9))->UseManualTime()->Unit(benchmark::kMicrosecond)
-        ->ReportAggregatesOnly(!quick());
-    benchmark::RegisterBenchmark("T2_mlp_step", T2_mlp_step)
-        ->ArgName("threads")->Arg(1)->Arg(2)
-        ->Iterations(1)->Repetitions(repetitions(3))->UseManualTime()->Unit(benchmark::kMillisecond)
-        ->ReportAggregatesOnly(!quick());
+    register_t1_t2(T1_small_ops, T2_mlp_step);
 #endif
     for (auto* b : {benchmark::RegisterBenchmark("T3_gemm_f32", T3_gemm<float>),
                     benchmark::RegisterBenchmark("T3_gemm_f64", T3_gemm<double>)}) {

@@ -77,13 +77,7 @@ void T2_mlp_step(benchmark::State& state) {
 }  // namespace
 
 void register_benchmarks() {
-    benchmark::RegisterBenchmark("T1_small_ops", T1_small_ops)
-        ->Iterations(1)->Repetitions(repetitions(9))->UseManualTime()->Unit(benchmark::kMicrosecond)
-        ->ReportAggregatesOnly(!quick());
-    benchmark::RegisterBenchmark("T2_mlp_step", T2_mlp_step)
-        ->ArgName("threads")->Arg(1)->Arg(2)
-        ->Iterations(1)->Repetitions(repetitions(3))->UseManualTime()->Unit(benchmark::kMillisecond)
-        ->ReportAggregatesOnly(!quick());
+    register_t1_t2(T1_small_ops, T2_mlp_step);
 }
 
 }  // namespace tapegrad::bench

@@ -123,4 +123,11 @@ void measure_s2(benchmark::State& state) {
     Tape::current().clear();
 }
 
+template <class Net>
+void register_s2(const char* name) {
+    benchmark::RegisterBenchmark(name, measure_s2<Net>)
+        ->Iterations(1)->Repetitions(repetitions(5))->UseManualTime()->Unit(benchmark::kMicrosecond)
+        ->ReportAggregatesOnly(!quick());
+}
+
 }  // namespace tapegrad::bench

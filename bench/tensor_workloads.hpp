@@ -88,4 +88,16 @@ void measure_t2(benchmark::State& state, Step&& step) {
     }
 }
 
+// Registers a binary's T1 and T2, with the same repetitions and thread counts in both binaries
+// so that their figures can be set side by side.
+inline void register_t1_t2(void (*t1)(benchmark::State&), void (*t2)(benchmark::State&)) {
+    benchmark::RegisterBenchmark("T1_small_ops", t1)
+        ->Iterations(1)->Repetitions(repetitions(9))->UseManualTime()->Unit(benchmark::kMicrosecond)
+        ->ReportAggregatesOnly(!quick());
+    benchmark::RegisterBenchmark("T2_mlp_step", t2)
+        ->ArgName("threads")->Arg(1)->Arg(2)
+        ->Iterations(1)->Repetitions(repetitions(3))->UseManualTime()->Unit(benchmark::kMillisecond)
+        ->ReportAggregatesOnly(!quick());
+}
+
 }  // namespace tapegrad::bench
