@@ -29,6 +29,10 @@ int main(int argc, char** argv) {
     }
     if (args[0] == "--version") {
         std::printf("tapegrad %s\n", TAPEGRAD_VERSION);
+        const tapegrad::BlasInfo blas = tapegrad::blas_info();
+        std::printf("cpu: %s, %s\n", blas.cpu.c_str(), blas.cpu_isa.c_str());
+        std::printf("gemm: %s kernels, %s (%s)\n", blas.kernel.c_str(), blas.choice.c_str(), blas.backend.c_str());
+        std::printf("flush-denormal in backward: %s\n", tapegrad::flush_denormal() ? "on" : "off");
         return 0;
     }
     const std::string command = args[0];
