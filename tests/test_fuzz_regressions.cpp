@@ -51,6 +51,7 @@ TEST_CASE("kept fuzzing inputs: the CSV reader parses or raises Error") {
         std::istringstream in(text);
         const tapegrad::data::Dataset d = tapegrad::data::read_csv(in, "y", "<replay>", 50);
         CHECK(d.x.size() == d.size() * d.features);
+        CHECK((d.task == tapegrad::data::Task::regression ? d.t.size() : d.y.size()) == d.size());
     });
     CHECK(parsed >= 1);  // small.csv
 }
