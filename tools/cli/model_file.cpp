@@ -28,7 +28,7 @@ public:
     const std::vector<std::string>& list(const std::string& key) const {
         const auto it = m_.find(key);
         if (it == m_.end())
-            throw Error("predict: '" + path_ + "' has no '" + key + "' entry: it was not saved by tapegrad train " +
+            throw Error("model file '" + path_ + "' has no '" + key + "' entry: it was not saved by tapegrad train " +
                         "(or by a version that did not record what predicting needs); retrain with --save");
         return it->second;
     }
@@ -54,7 +54,7 @@ public:
         return v[0];
     }
     [[noreturn]] void bad(const std::string& key, const std::string& why) const {
-        throw Error("predict: '" + path_ + "': the '" + key + "' entry is malformed: " + why);
+        throw Error("model file '" + path_ + "': the '" + key + "' entry is malformed: " + why);
     }
 
 private:
