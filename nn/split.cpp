@@ -9,14 +9,13 @@
 
 namespace tapegrad::data {
 
-namespace {
-
-Dataset take(const Dataset& d, const std::vector<std::size_t>& rows) {
+Dataset subset(const Dataset& d, const std::vector<std::size_t>& rows) {
     Dataset out = d;
     out.x.clear();
     out.y.clear();
     out.t.clear();
     for (std::size_t i : rows) {
+        if (i >= d.size()) throw Error("subset: row " + std::to_string(i) + " of " + std::to_string(d.size()));
         out.x.insert(out.x.end(), d.row(i), d.row(i) + d.features);
         if (d.task == Task::regression) out.t.push_back(d.t[i]);
         else out.y.push_back(d.y[i]);
@@ -24,9 +23,7 @@ Dataset take(const Dataset& d, const std::vector<std::size_t>& rows) {
     return out;
 }
 
-}  // namespace
-
-std::pair<Dataset, Dataset> train_test_split(const Dataset& d, double test_fraction, std::uint64_t seed) {
+Split split_rows(const Dataset& d, double test_fraction, std::uint64_t seed) {
     if (!(test_fraction > 0.0 && test_fraction < 1.0))
         throw Error("train_test_split: the test fraction must be between 0 and 1, got " + std::to_string(test_fraction));
     const std::size_t n = d.size();
@@ -47,7 +44,12 @@ std::pair<Dataset, Dataset> train_test_split(const Dataset& d, double test_fract
                     " for testing; both need at least one");
     std::sort(train.begin(), train.end());
     std::sort(test.begin(), test.end());
-    return {take(d, train), take(d, test)};
+    return {train, test};
+}
+
+std::pair<Dataset, Dataset> train_test_split(const Dataset& d, double test_fraction, std::uint64_t seed) {
+    const Split s = split_rows(d, test_fraction, seed);
+    return {subset(d, s.train), subset(d, s.test)};
 }
 
 }  // namespace tapegrad::data

@@ -99,6 +99,14 @@ Dataset read_csv_file(const std::string& path, const std::string& target, int ma
 /// Error unless 0 < test_fraction < 1 and both parts get at least one row.
 std::pair<Dataset, Dataset> train_test_split(const Dataset& d, double test_fraction, std::uint64_t seed);
 
+/// The rows train_test_split puts in each part, ascending (0-based row numbers of d).
+struct Split {
+    std::vector<std::size_t> train, test;
+};
+Split split_rows(const Dataset& d, double test_fraction, std::uint64_t seed);
+/// The rows `rows` of d, in that order.
+Dataset subset(const Dataset& d, const std::vector<std::size_t>& rows);
+
 /// Per-feature mean and standard deviation, for standardising inputs.
 struct Scaling {
     std::vector<double> mean, scale;

@@ -78,7 +78,11 @@ std::string report_json(const Report& r) {
     }
     out += ",\n  \"model\": " + json_string(r.model) + ",\n  \"epochs\": " + std::to_string(r.epochs) +
            ",\n  \"seconds\": " + json_number(r.seconds) + ",\n  \"train\": " + json_scores(r.train, r.task);
-    if (r.has_test) out += ",\n  \"test\": " + json_scores(r.test, r.task);
+    if (r.has_test) {
+        out += ",\n  \"test\": " + json_scores(r.test, r.task) + ",\n  \"test_rows\": [";
+        for (std::size_t i = 0; i < r.test_rows.size(); ++i) out += (i ? ", " : "") + std::to_string(r.test_rows[i]);
+        out += "]";
+    }
     return out + "\n}\n";
 }
 

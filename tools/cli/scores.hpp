@@ -33,6 +33,7 @@ struct Report {
     Scores train;
     bool has_test = false;
     Scores test;
+    std::vector<std::size_t> test_rows;  // 0-based data rows held out, so others can score the same split
 };
 // The report as a JSON object (numbers that are not finite become null).
 std::string report_json(const Report& r);

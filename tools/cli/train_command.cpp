@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <numeric>
 #include <optional>
-#include <tuple>
 
 #include <tapegrad/data.hpp>
 #include <tapegrad/nn/init.hpp>
@@ -179,7 +178,12 @@ int train(const std::vector<std::string>& args) {
     if (!regression && d.classes < 2)
         throw UsageError("the data has a single class ('" + d.class_names.at(0) + "'): nothing to learn");
     const bool held_out = a.test_split > 0.0;
-    if (held_out) std::tie(d, test) = data::train_test_split(d, a.test_split, a.seed);
+    data::Split split;
+    if (held_out) {
+        split = data::split_rows(d, a.test_split, a.seed);
+        test = data::subset(d, split.test);
+        d = data::subset(d, split.train);
+    }
     // Standardise with the training rows' statistics only, so that the test rows stay unseen.
     if (!a.csv.empty()) {
         info.scaling = data::fit_scaling(d);
@@ -297,6 +301,7 @@ int train(const std::vector<std::string>& args) {
     if (held_out) {
         report.has_test = true;
         report.test = score(*model, test, info.target_scale);
+        report.test_rows = split.test;
         std::printf("train: %s\n", scores_line(report.train, d.task).c_str());
         std::printf("test:  %s\n", scores_line(report.test, d.task).c_str());
     }
