@@ -23,7 +23,7 @@ struct Run {
     std::string out;  // stdout and stderr
 };
 
-Run run(const std::string& args) {
+inline Run run(const std::string& args) {
     const std::string cmd = std::string("'") + TAPEGRAD_CLI_PATH + "' " + args + " 2>&1";
     FILE* p = ::popen(cmd.c_str(), "r");
     REQUIRE(p != nullptr);
@@ -35,12 +35,12 @@ Run run(const std::string& args) {
     return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
 }
 
-std::string slurp(const fs::path& p) {
+inline std::string slurp(const fs::path& p) {
     std::ifstream in(p);
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-std::size_t count(const std::string& s, const std::string& what) {
+inline std::size_t count(const std::string& s, const std::string& what) {
     std::size_t n = 0;
     for (std::size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
     return n;
