@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 
 #include <tapegrad/data.hpp>
+#include <tapegrad/serialize.hpp>
 
 #include "cli_run.hpp"
 
@@ -138,6 +139,21 @@ TEST_CASE("tapegrad predict: class names, the input's columns kept, any column o
     CHECK(old.status == 1);
     CHECK(old.out.find("mlp-2-3-1.tgc' has no 'task' entry") != std::string::npos);
     CHECK(run("predict --csv x.csv").status == 2);
+    // A file whose metadata is damaged names the entry.
+    tapegrad::Metadata meta;
+    const tapegrad::Checkpoint arrays = tapegrad::load(s / "m.tgc", &meta);
+    CHECK(meta.at("task") == std::vector<std::string>{"classification"});
+    CHECK(meta.at("classes") == std::vector<std::string>{"setosa", "versicolor", "virginica"});
+    meta["sizes"] = {"2", "many", "3"};
+    tapegrad::save(arrays, s / "damaged.tgc", meta);
+    const Run damaged = run("predict --load " + (s / "damaged.tgc") + " --csv " + (s / "new.csv"));
+    CHECK(damaged.status == 1);
+    CHECK(damaged.out.find("damaged.tgc': the 'sizes' entry is malformed: 'many' is not a finite number") != std::string::npos);
+    meta["sizes"] = {"2", "16", "16", "3"};
+    meta.erase("feature_scale");
+    tapegrad::save(arrays, s / "damaged.tgc", meta);
+    CHECK(run("predict --load " + (s / "damaged.tgc") + " --csv " + (s / "new.csv")).out.find("has no 'feature_scale' entry") !=
+          std::string::npos);
 }
 
 TEST_CASE("tapegrad train: --task, --no-header and the errors of tables") {
