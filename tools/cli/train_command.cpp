@@ -17,6 +17,7 @@
 #include "model_file.hpp"
 #include "options.hpp"
 #include "plot.hpp"
+#include "prepare.hpp"
 #include "scores.hpp"
 #include "train.hpp"
 
@@ -130,27 +131,6 @@ std::string percent(double x) {
 }
 
 
-// A CSV table as a data set, saying which task was chosen and why, and which class is which.
-data::Dataset read_table_data(const Args& a) {
-    const data::Table table = data::read_table_file(a.csv, {!a.no_header, a.skip_rows});
-    std::optional<data::Task> task;
-    if (!a.task.empty()) task = a.task == "regression" ? data::Task::regression : data::Task::classification;
-    data::Dataset d = data::to_dataset(table, a.target, task);
-    // A header of numbers is often a first row of data (sklearn's files): say so.
-    const std::size_t col = data::column_index(table, a.target);
-    if (!a.no_header && a.target.find_first_not_of("0123456789") == std::string::npos && a.target != std::to_string(col))
-        std::printf("note: '%s' is the name of column %zu here; if the first row is data, use --no-header (and "
-                    "--skip-rows)\n", a.target.c_str(), col);
-    std::printf("%s: %s\n", data::name_of(d.task), d.task_reason.c_str());
-    if (d.task == data::Task::classification) {
-        std::string map;
-        for (int k = 0; k < d.classes && k < 30; ++k) map += (k ? ", " : "") + std::to_string(k) + " = " + d.class_names[static_cast<std::size_t>(k)];
-        if (d.classes > 30) map += ", ...";
-        std::printf("classes: %s\n", map.c_str());
-    }
-    return d;
-}
-
 }  // namespace
 
 int train(const std::vector<std::string>& args) {
@@ -165,7 +145,7 @@ int train(const std::vector<std::string>& args) {
     std::string source;
     ModelInfo info;
     if (!a.csv.empty()) {
-        d = read_table_data(a);
+        d = read_table_data({a.csv, a.target, a.task, a.no_header, a.skip_rows});
         source = a.csv;
     } else {
         const double noise = a.noise >= 0.0 ? a.noise
@@ -184,25 +164,7 @@ int train(const std::vector<std::string>& args) {
         test = data::subset(d, split.test);
         d = data::subset(d, split.train);
     }
-    // Standardise with the training rows' statistics only, so that the test rows stay unseen.
-    if (!a.csv.empty()) {
-        info.scaling = data::fit_scaling(d);
-        data::apply_scaling(d, info.scaling);
-        if (held_out) data::apply_scaling(test, info.scaling);
-    } else {
-        info.scaling = {std::vector<double>(d.features, 0.0), std::vector<double>(d.features, 1.0)};
-    }
-    if (regression) {
-        double mean = 0.0, var = 0.0;
-        for (double t : d.t) mean += t;
-        mean /= static_cast<double>(d.t.size());
-        for (double t : d.t) var += (t - mean) * (t - mean);
-        const double sd = std::sqrt(var / static_cast<double>(d.t.size()));
-        info.target_mean = mean;
-        info.target_scale = sd > 0.0 ? sd : 1.0;
-        for (data::Dataset* s : {&d, &test})
-            for (double& t : s->t) t = (t - info.target_mean) / info.target_scale;
-    }
+    standardise(d, test, info, !a.csv.empty());
 
     TrainOptions o;
     o.optimizer = a.optimizer;
