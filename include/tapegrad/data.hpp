@@ -1,5 +1,6 @@
 // Datasets: the generated toy sets for classification (two moons, spiral, XOR, circles), and
-// tables read from CSV for classification or regression, with a train/test split. Every generator is deterministic in its seed.
+// tables read from CSV for classification or regression, with a train/test split. Every
+// generator and the split are deterministic in their seed.
 #pragma once
 
 #include <cstddef>
