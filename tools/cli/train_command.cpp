@@ -56,6 +56,7 @@ constexpr const char* kHelp =
     "  --tensor          train on the tensor engine instead: Linear and ReLU modules, f32, one\n"
     "                    matmul per layer and batch; one output uses binary cross-entropy on the\n"
     "                    logit, several softmax cross-entropy (no L2)\n"
+    "                    Regression: one output and MSE on either engine.\n"
     "training:\n"
     "  --epochs N        passes over the data (default 100; 0 only evaluates)\n"
     "  --batch N         points per step (default: all of them)\n"
