@@ -17,6 +17,7 @@ JOBS=$(nproc)
 PACKAGES=(cmake make g++ clang pkg-config libboost-dev doctest-dev libspdlog-dev libfmt-dev
           libopenblas-dev libbenchmark-dev graphviz valgrind libclang-rt-14-dev)
 BENCH_PACKAGES=(libtorch-dev python3)  # libtorch only for the side-by-side benchmarks
+TEST_PACKAGES=(python3-sklearn)        # its bundled tables, for the real-data tests
 
 deps() {  # deps [extra packages...]
     local missing=()
@@ -88,7 +89,7 @@ case "${1:-}" in
         "$BUILD/tools/tapegrad" article --dot "$BUILD/article.dot"
         ;;
     test)
-        deps
+        deps "${TEST_PACKAGES[@]}"
         build "$BUILD" -DTAPEGRAD_BENCH_TORCH=OFF
         ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS"
         check_package

@@ -15,7 +15,8 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  article   the backpropagation article's worked example, figure by figure\n"
-    "  train     train a classifier on a generated dataset or a CSV file\n"
+    "  train     train a classifier or a regression on a generated dataset or a CSV table\n"
+    "  predict   apply a model saved by train to the rows of a CSV table\n"
     "  graph     the recorded graph of a small model's forward pass, as DOT (and SVG)\n"
     "\n"
     "tapegrad <command> --help describes a command's options.\n";
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
         if (command == "article") return tapegrad::cli::article(args);
         if (command == "train") return tapegrad::cli::train(args);
         if (command == "graph") return tapegrad::cli::graph(args);
+        if (command == "predict") return tapegrad::cli::predict(args);
         std::fprintf(stderr, "tapegrad: unknown command '%s'\n%s", command.c_str(), kUsage);
         return 2;
     } catch (const tapegrad::cli::UsageError& e) {
