@@ -1,31 +1,32 @@
 // `tapegrad --version` says where it runs: the CPU, the GEMM kernels and how they were chosen,
 // and the flush-denormal setting; a CPU running kernels below its ISA gets one warning.
+#include "cli_run.hpp"
 #ifdef TAPEGRAD_CLI_PATH
-#include <sys/wait.h>
-
-#include <cstdio>
+#include <cstdlib>
 #include <string>
-
-#include <doctest/doctest.h>
 
 #include <tapegrad/blas.hpp>
 
 namespace {
-std::string output_of(const std::string& env, const std::string& args) {
-    const std::string cmd = env + " '" + TAPEGRAD_CLI_PATH + "' " + args + " 2>&1";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    REQUIRE(p != nullptr);
-    std::string out;
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    CHECK(::pclose(p) == 0);
-    return out;
-}
+// Sets an environment variable for the scope's life (the command inherits it), then restores it.
+struct EnvVar {
+    const char* name;
+    bool had;
+    std::string saved;
+    EnvVar(const char* n, const char* value) : name(n), had(std::getenv(n) != nullptr), saved(had ? std::getenv(n) : "") {
+        ::setenv(name, value, 1);
+    }
+    ~EnvVar() {
+        if (had) ::setenv(name, saved.c_str(), 1);
+        else ::unsetenv(name);
+    }
+};
 }  // namespace
 
 TEST_CASE("tapegrad --version names the CPU, the GEMM kernels and the flush setting") {
-    const std::string out = output_of("", "--version");
+    const Run r = run("--version");
+    CHECK(r.status == 0);
+    const std::string& out = r.out;
     const tapegrad::BlasInfo info = tapegrad::blas_info();
     CHECK(out.find("tapegrad 0.") == 0);
     CHECK(out.find("cpu: " + info.cpu) != std::string::npos);
@@ -34,7 +35,10 @@ TEST_CASE("tapegrad --version names the CPU, the GEMM kernels and the flush sett
 }
 
 TEST_CASE("an OPENBLAS_CORETYPE from the environment is kept, and kernels below the CPU are warned about once") {
-    const std::string out = output_of("OPENBLAS_CORETYPE=Prescott TAPEGRAD_LOG=warn", "--version");
+    const EnvVar log("TAPEGRAD_LOG", "warn"), core("OPENBLAS_CORETYPE", "Prescott");
+    const Run r = run("--version");
+    CHECK(r.status == 0);
+    const std::string& out = r.out;
     CHECK(out.find("gemm: Prescott kernels, as set in the environment") != std::string::npos);
     const std::string isa = tapegrad::blas_info().cpu_isa;
     if (isa != "sse") {
