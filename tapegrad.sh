@@ -15,7 +15,8 @@ BUILD=${TAPEGRAD_BUILD_DIR:-$ROOT/build}
 JOBS=$(nproc)
 
 PACKAGES=(cmake make g++ clang pkg-config libboost-dev doctest-dev libspdlog-dev libfmt-dev
-          libopenblas-dev libbenchmark-dev graphviz valgrind libclang-rt-14-dev)
+          libopenblas-dev libbenchmark-dev graphviz valgrind libclang-rt-14-dev
+          openmpi-bin libopenmpi-dev)  # Open MPI: tapegrad::distributed and its tests
 BENCH_PACKAGES=(libtorch-dev python3)  # libtorch only for the side-by-side benchmarks
 
 deps() {  # deps [extra packages...]
@@ -52,7 +53,14 @@ check_package() {
     # shellcheck disable=SC2086
     g++ "$ROOT/examples/consumer/main.cpp" -o "$BUILD/consumer-pkgconfig" $flags
     "$BUILD/consumer-pkgconfig"
-    echo "== package: find_package and pkg-config consumers passed"
+    # The data-parallel program, both ways, on 2 ranks (root and oversubscription allowed for CI).
+    local mpirun=(mpirun --allow-run-as-root --oversubscribe --bind-to none -np 2)
+    "${mpirun[@]}" "$BUILD/consumer-cmake/consumer_distributed"
+    flags=$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs tapegrad-distributed)
+    # shellcheck disable=SC2086
+    g++ "$ROOT/examples/consumer/distributed.cpp" -o "$BUILD/consumer-distributed-pkgconfig" $flags
+    "${mpirun[@]}" "$BUILD/consumer-distributed-pkgconfig"
+    echo "== package: find_package and pkg-config consumers passed (core and distributed)"
 }
 
 sanitizers() {
