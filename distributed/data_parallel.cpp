@@ -190,6 +190,10 @@ struct DataParallel::Impl {
     }
 
     void synchronize() {
+        if (ctx.size() == 1) {  // one rank: the sum and the mean are the grads themselves
+            ++stats.steps;
+            return;
+        }
         const auto start = Clock::now();
         const bool was_learning = learning;
         for (; next < buckets.size(); ++next) send(next, false);
@@ -237,7 +241,7 @@ struct DataParallel::Impl {
     }
 
     void install_hook() {
-        if (!options.overlap) return;
+        if (!options.overlap || ctx.size() == 1) return;
         tape = &Tape::current();
         previous_hook = tape->entry_hook();
         previous_context = tape->entry_hook_context();
