@@ -1,9 +1,12 @@
 // Data-parallel training on N ranks against one process on the whole batch, and misuse.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -302,4 +305,50 @@ TEST_CASE("a model that differs between ranks is an Error on every rank naming t
     Tensor t = Tensor::ones({2});
     dist::all_reduce(t, ctx);
     CHECK(t.to_vector() == std::vector<double>(2, ctx.size()));
+}
+
+TEST_CASE("a run resumed from rank 0's checkpoint on every rank reaches the uninterrupted run's parameters") {
+    dist::Context& ctx = test_context();
+    // One file name for the job: rank 0's process id.
+    std::int64_t id = static_cast<std::int64_t>(::getpid());
+    MPI_Bcast(&id, 1, MPI_INT64_T, 0, test_comm());
+    const std::string path = (std::filesystem::temp_directory_path() / ("tapegrad_resume_" + std::to_string(id) + ".tgc")).string();
+    const Batch batch = make_batch(12);
+    const auto [begin, end] = dist::shard(12, ctx);
+    const Tensor x = rows(batch, begin, end, DType::f32);
+    const std::vector<std::int64_t> y = labels(batch, begin, end);
+    const auto steps = [&](nn::Sequential& model, tapegrad::optim::Optimizer& opt, int n) {
+        dist::DataParallel ddp(model.parameters(), ctx);
+        for (int s = 0; s < n; ++s) {
+            opt.zero_grad();
+            nn::cross_entropy(model(x), y).backward();
+            ddp.synchronize();
+            opt.step();
+            Tape::current().clear();
+        }
+    };
+    nn::Sequential whole = make_model(DType::f32, 2);
+    tapegrad::optim::Adam whole_opt(whole.parameters(), 0.01);
+    steps(whole, whole_opt, 6);
+
+    {
+        nn::Sequential first = make_model(DType::f32, 2);
+        tapegrad::optim::Adam opt(first.parameters(), 0.01);
+        steps(first, opt, 3);
+        dist::save_checkpoint(first, opt, path, ctx);
+    }
+    tapegrad::Generator other(999);  // the resumed model starts elsewhere: the file must set it
+    nn::Sequential resumed(nn::Linear(4, 8, true, DType::f32, other), nn::Tanh(), nn::Linear(8, 8, true, DType::f32, other),
+                           nn::Tanh(), nn::Linear(8, 3, true, DType::f32, other));
+    tapegrad::optim::Adam opt(resumed.parameters(), 0.01);
+    dist::load_checkpoint(resumed, opt, path, ctx);
+    CHECK(opt.steps() == 3);
+    steps(resumed, opt, 3);
+    CHECK(flat(resumed.parameters()) == flat(whole.parameters()));
+    ctx.barrier();
+    if (ctx.rank() == 0) std::filesystem::remove(path);
+
+    tapegrad::optim::SGD sgd(resumed.parameters(), 0.1);
+    CHECK_THROWS_WITH_AS(dist::load_checkpoint(resumed, sgd, path + ".missing", ctx),
+                         doctest::Contains("dist::load_checkpoint: rank 0: "), tapegrad::Error);
 }

@@ -17,9 +17,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "tapegrad/nn/module.hpp"
+#include "tapegrad/optim.hpp"
 #include "tapegrad/tensor.hpp"
 #include "tapegrad/value.hpp"
 
@@ -73,6 +76,16 @@ void broadcast_parameters(const std::vector<Value>& params, const Context& ctx);
 void all_reduce(Tensor& tensor, const Context& ctx, Reduce reduce = Reduce::sum);
 /// In place: every rank's tensor becomes root's.
 void broadcast(Tensor& tensor, const Context& ctx, int root = 0);
+
+/// A checkpoint to resume from: the model's parameters and the optimizer's state (step count,
+/// momentum, Adam's moments) in one file. Rank 0 writes it atomically (tapegrad::save: a
+/// temporary file renamed over `path`), so a job killed at any moment leaves the last complete
+/// one; every rank returns once it is written. A collective.
+void save_checkpoint(const nn::Module& model, const optim::Optimizer& opt, const std::string& path, const Context& ctx);
+/// Rank 0 reads `path` and sends it to every rank (no shared file system needed); every rank
+/// loads it into its model and optimizer. Errors (a missing file, another architecture) are
+/// raised on every rank, and then nothing has changed. A collective.
+void load_checkpoint(nn::Module& model, optim::Optimizer& opt, const std::string& path, const Context& ctx);
 
 struct DataParallelOptions {
     std::size_t bucket_bytes = std::size_t{1} << 18;  ///< a bucket closes once it holds this much
