@@ -14,11 +14,18 @@ mpirun="mpirun --allow-run-as-root --oversubscribe --bind-to none"
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 TAPEGRAD_NUM_THREADS=1
 one=$($mpirun -np 1 "$bin" $quick)
 two=$($mpirun -np 2 "$bin" $quick)
+# Two independent 1-rank runs at once: two processes' compute on the machine, no communication.
+"$bin" $quick > "${TMPDIR:-/tmp}/d1-alone.$$" &
+pair=$($mpirun -np 1 "$bin" $quick)
+wait
+rm -f "${TMPDIR:-/tmp}/d1-alone.$$"
 echo "tapegrad $one"
 echo "tapegrad $two"
+echo "tapegrad two independent 1-rank runs at once: $pair"
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 ratio() { awk "BEGIN { printf \"%.2f\", $1 / $2 }"; }
 echo "tapegrad step(2 ranks) / step(1 rank) = $(ratio "$(field "$two" step_ms)" "$(field "$one" step_ms)")"
+echo "tapegrad step(2 ranks) / step(two independent runs at once) = $(ratio "$(field "$two" step_ms)" "$(field "$pair" step_ms)")"
 if /usr/bin/python3 -c "import torch" 2>/dev/null; then
     tone=$($mpirun -np 1 /usr/bin/python3 "$here/ddp_torch.py" $quick)
     ttwo=$($mpirun -np 2 /usr/bin/python3 "$here/ddp_torch.py" $quick)
