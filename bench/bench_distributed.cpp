@@ -4,7 +4,8 @@
 //   (gradient bytes all-reduced a step), wait_ms (a step's median wait for MPI in synchronize,
 //   overlapped), wait_ms_no_overlap (the same with every bucket sent in synchronize: the whole
 //   communication), hidden (1 - wait_ms / wait_ms_no_overlap), sync_copy_ms (a step's time in
-//   synchronize() besides waiting: packing, checking, unpacking), loss.
+//   synchronize() besides waiting: packing, checking, unpacking), hook_ms (a step's time in the
+//   sweep's hook: packing and sending buckets, MPI progress), loss.
 //   mpirun -np 2 build/bench/tapegrad_bench_distributed [--quick] [--bucket-bytes N]
 #include <cstdio>
 #include <cstdlib>
@@ -26,7 +27,7 @@ using namespace tapegrad::bench;
 
 namespace {
 struct Figures {
-    double step_ms, wait_ms, loss, overhead_ms;
+    double step_ms, wait_ms, loss, overhead_ms, hook_ms;
     std::size_t bytes, buckets, early;
 };
 
@@ -72,7 +73,8 @@ Figures run(const dist::Context& ctx, dist::DataParallelOptions options, int war
     }
     const dist::DataParallelStats& st = ddp.stats();
     const double overhead = st.steps > 0 ? (st.sync_seconds - st.wait_seconds) * 1e3 / static_cast<double>(st.steps) : 0.0;
-    return {median(ms), median(wait), loss, overhead, st.bytes_per_step, st.buckets, st.launched_early};
+    const double hook = st.steps > 0 ? st.hook_seconds * 1e3 / static_cast<double>(st.steps) : 0.0;
+    return {median(ms), median(wait), loss, overhead, hook, st.bytes_per_step, st.buckets, st.launched_early};
 }
 }  // namespace
 
@@ -96,8 +98,8 @@ int main(int argc, char** argv) {
     no.wait_ms = std::min(no.wait_ms, no2.wait_ms);
     if (ctx.rank() == 0)
         std::printf("ranks=%d step_ms=%.3f step_ms_no_overlap=%.3f bytes_step=%zu buckets=%zu early=%zu wait_ms=%.3f "
-                    "wait_ms_no_overlap=%.3f hidden=%.2f sync_copy_ms=%.3f loss=%.6f\n",
+                    "wait_ms_no_overlap=%.3f hidden=%.2f sync_copy_ms=%.3f hook_ms=%.3f loss=%.6f\n",
                     ctx.size(), on.step_ms, no.step_ms, on.bytes, on.buckets, on.early, on.wait_ms, no.wait_ms,
-                    no.wait_ms > 0 ? 1.0 - on.wait_ms / no.wait_ms : 0.0, on.overhead_ms, on.loss);
+                    no.wait_ms > 0 ? 1.0 - on.wait_ms / no.wait_ms : 0.0, on.overhead_ms, on.hook_ms, on.loss);
     return 0;
 }

@@ -179,6 +179,7 @@ struct DataParallel::Impl {
         if (self->previous_hook != nullptr) self->previous_hook(self->previous_context, entry);
         if (self->learning) return self->learn(entry);
         if (!self->scheduled) return;
+        const auto start = Clock::now();
         const long k = static_cast<long>(entry);
         while (self->next < self->buckets.size() && self->buckets[self->next].ready_entry >= k)
             self->send(self->next++, true);
@@ -187,6 +188,7 @@ struct DataParallel::Impl {
             int done = 0;
             MPI_Test(&self->buckets[i].request, &done, MPI_STATUS_IGNORE);
         }
+        self->stats.hook_seconds += seconds_since(start);
     }
 
     void synchronize() {

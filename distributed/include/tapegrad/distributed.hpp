@@ -103,6 +103,7 @@ struct DataParallelStats {
     double last_wait_seconds = 0.0;     ///< the last synchronize()'s time waiting for MPI
     double wait_seconds = 0.0;          ///< all synchronize() calls' time waiting for MPI
     double sync_seconds = 0.0;          ///< all synchronize() calls' time in total
+    double hook_seconds = 0.0;          ///< time in the sweep's hook: packing, sending, MPI progress
 };
 
 /// Averages (or sums) gradients over ranks after each backward. Construction checks, on every
