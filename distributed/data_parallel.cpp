@@ -47,6 +47,8 @@ struct Bucket {
     std::vector<unsigned char> send, recv;
     MPI_Request request = MPI_REQUEST_NULL;
     bool sent = false, early = false;
+    bool direct = false;            // sent from the parameter's grad itself, not a packed copy
+    std::size_t hooks_at_send = 0;  // the hook calls made when it was sent
     long ready_entry = -1;  // sent once the hook reports an entry <= this; -1: in synchronize()
 };
 }  // namespace
@@ -59,6 +61,7 @@ struct DataParallel::Impl {
     std::vector<Param> params;
     std::vector<Bucket> buckets;
     std::size_t next = 0;       // the next bucket to send
+    std::size_t hooks = 0;      // hook calls so far
     bool learning = false;      // this step learns the schedule
     bool scheduled = false;     // a schedule is in use (the same on every rank)
     std::vector<unsigned char> snapshot;  // learning: the grads as last seen
@@ -101,10 +104,18 @@ struct DataParallel::Impl {
         const std::size_t e = elem(b);
         for (std::size_t k : b.params) std::memcpy(b.send.data() + params[k].offset * e, params[k].grad(), params[k].bytes(e));
     }
-    void send(std::size_t i, bool early) {
+    // `last`: the sweep has run its last entry (entry 0), so nothing more of it can change a
+    // tensor's grad (scalar nodes never write into tensors): a one-parameter bucket may then be
+    // sent straight from the grad, with no copy to check it against later; synchronize() then
+    // counts it stale only if another sweep ran since.
+    void send(std::size_t i, bool early, bool last = false) {
         Bucket& b = buckets[i];
-        pack(b);
-        detail::check_mpi(MPI_Iallreduce(b.send.data(), b.recv.data(), static_cast<int>(b.numel), detail::mpi_type(b.dtype),
+        b.direct = last && b.params.size() == 1;
+        b.hooks_at_send = hooks;
+        const void* from = b.send.data();
+        if (b.direct) from = params[b.params[0]].grad();
+        else pack(b);
+        detail::check_mpi(MPI_Iallreduce(from, b.recv.data(), static_cast<int>(b.numel), detail::mpi_type(b.dtype),
                                          MPI_SUM, comm, &b.request),
                           "dist::DataParallel");
         b.sent = true;
@@ -176,13 +187,14 @@ struct DataParallel::Impl {
 
     static void on_entry(void* context, std::size_t entry) {
         auto* self = static_cast<Impl*>(context);
+        ++self->hooks;
         if (self->previous_hook != nullptr) self->previous_hook(self->previous_context, entry);
         if (self->learning) return self->learn(entry);
         if (!self->scheduled) return;
         const auto start = Clock::now();
         const long k = static_cast<long>(entry);
         while (self->next < self->buckets.size() && self->buckets[self->next].ready_entry >= k)
-            self->send(self->next++, true);
+            self->send(self->next++, true, entry == 0);
         for (std::size_t i = 0; i < self->next; ++i) {  // let MPI move what is in flight
             if (self->buckets[i].request == MPI_REQUEST_NULL) continue;
             int done = 0;
@@ -208,7 +220,10 @@ struct DataParallel::Impl {
         double wait = seconds_since(wait_start);
         if (scheduled) {  // Note [when a bucket is ready]: did an early bucket change after it went?
             std::vector<int> stale(buckets.size(), 0);
-            for (std::size_t i = 0; i < buckets.size(); ++i) stale[i] = buckets[i].early && changed_since_sent(buckets[i]);
+            for (std::size_t i = 0; i < buckets.size(); ++i) {
+                const Bucket& b = buckets[i];
+                stale[i] = b.early && (b.direct ? hooks != b.hooks_at_send : changed_since_sent(b));
+            }
             const auto t = Clock::now();
             detail::check_mpi(MPI_Allreduce(MPI_IN_PLACE, stale.data(), static_cast<int>(stale.size()), MPI_INT, MPI_MAX, comm),
                               "dist::DataParallel::synchronize");
@@ -230,7 +245,7 @@ struct DataParallel::Impl {
         }
         for (Bucket& b : buckets) {
             unpack(b);
-            b.sent = b.early = false;
+            b.sent = b.early = b.direct = false;
         }
         next = 0;
         if (was_learning) schedule();
