@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tapegrad's one entry point: installs what is missing from Debian's packages, builds, runs.
 #   ./tapegrad.sh demo        build, then run the article's worked example (tapegrad article)
-#   ./tapegrad.sh test        build, then run every test: the unit tests, the installed package
-#                             from a separate consumer project (find_package and pkg-config),
+#   ./tapegrad.sh test        build, then run every test: the unit tests and the data-parallel
+#                             tests (under mpirun), the installed package from a separate
+#                             consumer project (find_package and pkg-config, core and distributed),
 #                             the benchmarks once each, valgrind on training runs, the tests
 #                             under ASan and UBSan, the thread tests under TSan, and the
 #                             fuzzers for a bounded time
@@ -17,7 +18,7 @@ JOBS=$(nproc)
 PACKAGES=(cmake make g++ clang pkg-config libboost-dev doctest-dev libspdlog-dev libfmt-dev
           libopenblas-dev libbenchmark-dev graphviz valgrind libclang-rt-14-dev
           openmpi-bin libopenmpi-dev)  # Open MPI: tapegrad::distributed and its tests
-BENCH_PACKAGES=(libtorch-dev python3)  # libtorch only for the side-by-side benchmarks
+BENCH_PACKAGES=(libtorch-dev python3 python3-torch)  # libtorch and PyTorch (DDP) only for the side-by-side benchmarks
 
 deps() {  # deps [extra packages...]
     local missing=()
@@ -102,6 +103,7 @@ case "${1:-}" in
         check_package
         echo "== benchmarks, each once"
         "$ROOT/bench/run.sh" --quick "$BUILD"
+        "$ROOT/bench/distributed.sh" --quick "$BUILD"
         memcheck
         sanitizers
         threads
@@ -112,9 +114,10 @@ case "${1:-}" in
         deps "${BENCH_PACKAGES[@]}"
         build "$BUILD-bench" -DTAPEGRAD_BENCH_TORCH=ON
         "$ROOT/bench/run.sh" "$BUILD-bench"
+        "$ROOT/bench/distributed.sh" "$BUILD-bench"
         ;;
     *)
-        sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
         exit 2
         ;;
 esac
