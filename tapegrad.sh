@@ -19,6 +19,7 @@ PACKAGES=(cmake make g++ clang pkg-config libboost-dev doctest-dev libspdlog-dev
           libopenblas-dev libbenchmark-dev graphviz valgrind libclang-rt-14-dev
           openmpi-bin libopenmpi-dev)  # Open MPI: tapegrad::distributed and its tests
 BENCH_PACKAGES=(libtorch-dev python3 python3-torch)  # libtorch and PyTorch (DDP) only for the side-by-side benchmarks
+TEST_PACKAGES=(python3-sklearn)        # its bundled tables, for the real-data tests
 
 deps() {  # deps [extra packages...]
     local missing=()
@@ -97,7 +98,7 @@ case "${1:-}" in
         "$BUILD/tools/tapegrad" article --dot "$BUILD/article.dot"
         ;;
     test)
-        deps
+        deps "${TEST_PACKAGES[@]}"
         build "$BUILD" -DTAPEGRAD_BENCH_TORCH=OFF
         ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS"
         check_package

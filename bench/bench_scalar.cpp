@@ -84,12 +84,18 @@ void S1_chain(benchmark::State& state) {
         const double hand_s = seconds_since(t);
         const S1Result r = s1_tapegrad(w, b, x0);
         state.SetIterationTime(r.record_s + r.backward_s);
+        // The same sweep with IEEE subnormals kept: what the flush saves on this CPU.
+        set_flush_denormal(false);
+        const S1Result ieee = s1_tapegrad(w, b, x0);
+        set_flush_denormal(true);
 
         const double per_op = 1e9 / (kS1OpsPerStep * kS1Steps);  // seconds -> ns per recorded op
         state.counters["primal_ns_op"] = primal_s * per_op;
         state.counters["hand_ns_op"] = hand_s * per_op;
         state.counters["record_ns_op"] = r.record_s * per_op;
         state.counters["backward_ns_op"] = r.backward_s * per_op;
+        state.counters["backward_ieee_ns_op"] = ieee.backward_s * per_op;
+        state.counters["ieee_same_dy_dw"] = ieee.dy_dw == r.dy_dw ? 1.0 : 0.0;
         state.counters["total_ns_op"] = (r.record_s + r.backward_s) * per_op;
         state.counters["hand_ratio"] = hand_s / primal_s;
         state.counters["ratio"] = (r.record_s + r.backward_s) / primal_s;

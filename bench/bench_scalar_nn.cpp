@@ -12,9 +12,9 @@ namespace tapegrad::bench {
 namespace {
 
 // S2 written as a user of the micrograd-style API writes it: nn::MLP, its parameters in
-// parameters() order (the workload's), optim::SGD. Unlike bench_scalar.cpp's network, each call
-// of a layer returns a new std::vector, so a step allocates (the API's own containers), and a
-// neuron records dot(w, x) + b (one node too: the + fuses into the dot's node).
+// parameters() order (the workload's), optim::SGD, and forward() into a workspace the loop keeps
+// (so a warm step allocates nothing). Unlike bench_scalar.cpp's network, a neuron records
+// dot(w, x) + b (one node too: the + fuses into the dot's node).
 class S2Model {
 public:
     explicit S2Model(const std::vector<double>& init)
@@ -22,10 +22,13 @@ public:
           opt_(params_, kS2Lr) {
         for (std::size_t k = 0; k < params_.size(); ++k) params_[k].set_data(init[k]);
         hinge_.resize(kS2Points);
+        x_.resize(2);
     }
     double step(const S2Data& d) {
         for (int i = 0; i < kS2Points; ++i) {
-            const Value score = model_({Value(d.x0[i]), Value(d.x1[i])})[0];
+            x_[0] = Value(d.x0[i]);
+            x_[1] = Value(d.x1[i]);
+            const Value& score = model_.forward(x_, ws_)[0];
             hinge_[i] = (1.0 - score * d.label[i]).relu();
         }
         Value loss = s2_loss(hinge_, params_);
@@ -42,7 +45,8 @@ private:
     nn::MLP model_;
     std::vector<Value> params_;
     optim::SGD opt_;
-    std::vector<Value> hinge_;
+    std::vector<Value> hinge_, x_;
+    nn::MLP::Workspace ws_;
 };
 
 }  // namespace

@@ -142,6 +142,51 @@ void T3_gemm(benchmark::State& state) {
     openblas_set_num_threads(1);
 }
 
+// ---- T2 floor: the GEMMs of one T2 step alone, as tapegrad hands them to the BLAS
+
+// Layer l maps kT2Sizes[l] -> kT2Sizes[l+1] with weights stored [in, out]. Forward: H = X W.
+// Backward: dW = X^T dH (A transposed in place), and for layers 2 and 3 dX = dH W^T.
+void T2_floor(benchmark::State& state) {
+    openblas_set_num_threads(static_cast<int>(state.range(0)));
+    const int batch = kT2Batch;
+    std::vector<std::vector<float>> acts, grads, weights, wgrads;
+    for (int l = 0; l < 4; ++l) {
+        acts.push_back(fixed_uniform(static_cast<std::size_t>(batch) * kT2Sizes[l], 1.0f, 300 + l));
+        grads.push_back(fixed_uniform(static_cast<std::size_t>(batch) * kT2Sizes[l], 1.0f, 400 + l));
+    }
+    for (int l = 0; l < 3; ++l) {
+        weights.push_back(t2_weights(l));
+        wgrads.emplace_back(weights.back().size());
+    }
+    const auto step = [&] {
+        for (int l = 0; l < 3; ++l) {
+            const int in = kT2Sizes[l], out = kT2Sizes[l + 1];
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, out, in, 1.0f, acts[l].data(), in,
+                        weights[l].data(), out, 0.0f, acts[l + 1].data(), out);
+        }
+        for (int l = 2; l >= 0; --l) {
+            const int in = kT2Sizes[l], out = kT2Sizes[l + 1];
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, out, batch, 1.0f, acts[l].data(), in,
+                        grads[l + 1].data(), out, 0.0f, wgrads[l].data(), out);
+            if (l > 0)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, in, out, 1.0f, grads[l + 1].data(), out,
+                            weights[l].data(), out, 0.0f, grads[l].data(), in);
+        }
+    };
+    for (auto _ : state) {
+        std::vector<double> times;
+        for (int s = 0; s < (quick() ? 1 : kT2Warmup); ++s) step();
+        for (int s = 0; s < (quick() ? 1 : kT2Steps); ++s) {
+            const auto t = Clock::now();
+            step();
+            times.push_back(seconds_since(t));
+        }
+        state.SetIterationTime(median(times));
+        state.counters["floor_ms"] = median(times) * 1e3;
+    }
+    openblas_set_num_threads(1);
+}
+
 }  // namespace
 
 void register_tensor_benchmarks() {
@@ -154,6 +199,8 @@ void register_tensor_benchmarks() {
         for (int shape = 0; shape < 4; ++shape)
             for (int threads : {1, 2}) b->Args({shape, threads});
     }
+    benchmark::RegisterBenchmark("T2_floor", T2_floor)
+        ->ArgNames({"threads"})->Arg(1)->Arg(2)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 }
 
 }  // namespace tapegrad::bench

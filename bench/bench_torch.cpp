@@ -5,6 +5,8 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include <tapegrad/blas.hpp>
+
 #include "alloc_counter.hpp"
 #include "bench_common.hpp"
 #include "tensor_workloads.hpp"
@@ -77,6 +79,10 @@ void T2_mlp_step(benchmark::State& state) {
 }  // namespace
 
 void register_benchmarks() {
+    // libtorch's GEMMs run in the same OpenBLAS: give it the kernels tapegrad chose, so the
+    // comparison is with libtorch at its best.
+    const BlasInfo b = blas_info();
+    benchmark::AddCustomContext("tapegrad_gemm", "OpenBLAS " + b.kernel + " kernels, " + b.choice);
     register_t1_t2(T1_small_ops, T2_mlp_step);
 }
 

@@ -9,6 +9,8 @@
 #include "tapegrad/log.hpp"
 #include "tapegrad/value.hpp"  // the op names, for anomaly messages
 
+#include "fp_control.hpp"
+
 namespace tapegrad {
 
 namespace {
@@ -71,7 +73,10 @@ std::size_t Tape::index_of(const detail::Node* node) const {
     return index;
 }
 
+// Both backward entry points sweep with subnormals flushed (include/tapegrad/flush_denormal.hpp);
+// the scope restores the caller's control word on return and on a throw.
 void Tape::backward(detail::Node* root, double seed) {
+    const detail::ControlWordScope flush(detail::backward_control_word());
     const std::size_t node_end = index_of(root) + 1;
     // Entries recorded before the root: their position is at most the root's index.
     std::size_t entry_end = entries_.size();
@@ -82,6 +87,7 @@ void Tape::backward(detail::Node* root, double seed) {
 }
 
 void Tape::backward_from_entry(std::size_t entry) {
+    const detail::ControlWordScope flush(detail::backward_control_word());
     if (entry >= entries_.size()) throw Error("backward: the tensor's entry is not on this tape");
     restart_interior_grads(entries_[entry].position, entry);
     sweep(entries_[entry].position, entry + 1);

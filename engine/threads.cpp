@@ -13,6 +13,8 @@
 #include "tapegrad/error.hpp"
 #include "tapegrad/tensor_impl.hpp"
 
+#include "fp_control.hpp"
+
 namespace tapegrad {
 
 namespace {
@@ -27,7 +29,9 @@ int initial_threads() {
 }
 
 // Workers wait for a job; a job is fn(ctx, begin, end) over `parts` equal parts of [0, n),
-// part 0 run by the caller. One job at a time (a mutex serialises callers from several threads).
+// part 0 run by the caller. Workers run a job under the caller's floating-point control word
+// (so a backward kernel flushes subnormals on every thread) and restore their own after it.
+// One job at a time (a mutex serialises callers from several threads).
 class Workers {
 public:
     explicit Workers(int n) : threads_(n) { openblas_set_num_threads(n); }
@@ -50,6 +54,7 @@ public:
             ctx_ = ctx;
             n_ = n;
             parts_ = parts;
+            control_ = detail::control_word();
             pending_ = parts - 1;
             ++round_;
         }
@@ -91,8 +96,12 @@ private:
             auto* fn = fn_;
             void* ctx = ctx_;
             const std::int64_t b = n_ * part / parts_, e = n_ * (part + 1) / parts_;
+            const detail::ControlWord control = control_;
             lock.unlock();
-            fn(ctx, b, e);
+            {
+                const detail::ControlWordScope caller_mode(control);
+                fn(ctx, b, e);
+            }
             lock.lock();
             if (--pending_ == 0) done_.notify_one();
         }
@@ -107,6 +116,7 @@ private:
     void* ctx_ = nullptr;
     std::int64_t n_ = 0;
     int parts_ = 1;
+    detail::ControlWord control_ = 0;  // the caller's, for the current job
     int pending_ = 0;
     std::uint64_t round_ = 0;
     bool quit_ = false;

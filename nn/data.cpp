@@ -1,11 +1,8 @@
-// The generated datasets and the CSV reader.
+// The generated datasets and feature scaling.
 #include "tapegrad/data.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
-#include <fstream>
-#include <map>
 #include <numbers>
 
 #include "tapegrad/error.hpp"
@@ -109,125 +106,6 @@ Dataset make_dataset(const std::string& name, std::size_t n, double noise, std::
     if (name == "xor") return make_xor(n, noise, seed);
     if (name == "circles") return make_circles(n, noise, 0.5, seed);
     throw Error("make_dataset: unknown dataset '" + name + "' (known: moons, spiral, xor, circles)");
-}
-
-// ---- CSV
-
-namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-    return s;
-}
-
-std::vector<std::string_view> split(std::string_view line) {
-    std::vector<std::string_view> cells;
-    std::size_t start = 0;
-    for (;;) {
-        const std::size_t comma = line.find(',', start);
-        cells.push_back(trim(line.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start)));
-        if (comma == std::string_view::npos) break;
-        start = comma + 1;
-    }
-    return cells;
-}
-
-std::string_view unquote(std::string_view s) {
-    if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
-    return s;
-}
-
-// A shortened, printable copy of a cell for messages.
-std::string shown(std::string_view s) {
-    std::string out;
-    for (char c : s.substr(0, 40)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
-    if (s.size() > 40) out += "...";
-    return out;
-}
-
-}  // namespace
-
-Dataset read_csv(std::istream& in, const std::string& target, const std::string& source, int max_classes) {
-    const std::string where = "read_csv: " + source;
-    std::string line;
-    std::size_t line_no = 0;
-    std::vector<std::string> names;
-    while (std::getline(in, line)) {
-        ++line_no;
-        if (trim(line).empty()) continue;
-        for (std::string_view c : split(line)) names.emplace_back(unquote(c));
-        break;
-    }
-    if (names.empty()) throw Error(where + ": no header row (the input is empty)");
-    std::size_t target_col = names.size();
-    for (std::size_t c = 0; c < names.size(); ++c) {
-        if (names[c].empty()) throw Error(where + ": line " + std::to_string(line_no) + ", column " + std::to_string(c + 1) +
-                                          ": empty column name");
-        if (names[c] == target) {
-            if (target_col != names.size())
-                throw Error(where + ": two columns are named '" + target + "' (columns " + std::to_string(target_col + 1) +
-                            " and " + std::to_string(c + 1) + ")");
-            target_col = c;
-        }
-    }
-    if (target_col == names.size()) {
-        std::string list;
-        for (std::size_t c = 0; c < names.size() && c < 20; ++c) list += (c ? ", " : "") + shown(names[c]);
-        throw Error(where + ": no column named '" + target + "' (columns: " + list + ")");
-    }
-    if (names.size() < 2) throw Error(where + ": the target '" + target + "' is the only column: no features");
-
-    Dataset d;
-    d.features = names.size() - 1;
-    for (std::size_t c = 0; c < names.size(); ++c)
-        if (c != target_col) d.feature_names.push_back(names[c]);
-    std::vector<double> raw_y;
-    while (std::getline(in, line)) {
-        ++line_no;
-        if (trim(line).empty()) continue;
-        const std::vector<std::string_view> cells = split(line);
-        if (cells.size() != names.size())
-            throw Error(where + ": line " + std::to_string(line_no) + " has " + std::to_string(cells.size()) +
-                        " cells, the header has " + std::to_string(names.size()));
-        for (std::size_t c = 0; c < cells.size(); ++c) {
-            const std::string_view cell = cells[c];
-            double v = 0.0;
-            const auto [end, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), v);
-            const bool ok = !cell.empty() && ec == std::errc() && end == cell.data() + cell.size() && std::isfinite(v);
-            if (!ok)
-                throw Error(where + ": line " + std::to_string(line_no) + ", column " + std::to_string(c + 1) + " ('" +
-                            shown(names[c]) + "'): " + (cell.empty() ? std::string("empty cell") : "'" + shown(cell) + "'") +
-                            " is not a finite number");
-            if (c == target_col) raw_y.push_back(v);
-            else d.x.push_back(v);
-        }
-    }
-    if (in.bad()) throw Error(where + ": read error after line " + std::to_string(line_no));
-    if (raw_y.empty()) throw Error(where + ": the table has a header but no rows");
-
-    std::map<double, int> labels;
-    for (double v : raw_y) labels.emplace(v, 0);
-    if (labels.size() > static_cast<std::size_t>(max_classes))
-        throw Error(where + ": the target '" + target + "' has " + std::to_string(labels.size()) +
-                    " distinct values, more than " + std::to_string(max_classes) + " classes");
-    int k = 0;
-    for (auto& [value, label] : labels) {
-        label = k++;
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%g", value);
-        d.class_names.emplace_back(buf);
-    }
-    d.classes = k;
-    d.y.reserve(raw_y.size());
-    for (double v : raw_y) d.y.push_back(labels[v]);
-    return d;
-}
-
-Dataset read_csv_file(const std::string& path, const std::string& target, int max_classes) {
-    std::ifstream in(path);
-    if (!in) throw Error("read_csv: cannot open '" + path + "'");
-    return read_csv(in, target, path, max_classes);
 }
 
 Scaling fit_scaling(const Dataset& d) {

@@ -42,7 +42,7 @@ Neuron& Neuron::operator=(Neuron&& other) noexcept {
     return *this;
 }
 
-Value Neuron::operator()(const std::vector<Value>& x) const {
+Value Neuron::operator()(std::span<const Value> x) const {
     if (x.size() != w_.size())
         throw Error("Neuron: expected " + std::to_string(w_.size()) + " inputs, got " + std::to_string(x.size()));
     Value act = dot(w_, x) + b_;
@@ -84,6 +84,13 @@ std::vector<Value> Layer::operator()(const std::vector<Value>& x) const {
     return out;
 }
 
+void Layer::forward(std::span<const Value> x, std::span<Value> out) const {
+    if (out.size() != neurons_.size())
+        throw Error("Layer: the output span has " + std::to_string(out.size()) + " handles for " +
+                    std::to_string(neurons_.size()) + " neurons");
+    for (std::size_t j = 0; j < neurons_.size(); ++j) out[j] = neurons_[j](x);
+}
+
 std::vector<Value> Layer::parameters() const {
     std::vector<Value> p;
     for (const Neuron& n : neurons_) {
@@ -123,6 +130,20 @@ std::vector<Value> MLP::operator()(const std::vector<Value>& x) const {
     std::vector<Value> h = layers_.front()(x);
     for (std::size_t i = 1; i < layers_.size(); ++i) h = layers_[i](h);
     return h;
+}
+
+std::span<const Value> MLP::forward(std::span<const Value> x, Workspace& ws) const {
+    if (x.size() != nin())
+        throw Error("MLP: expected " + std::to_string(nin()) + " inputs, got " + std::to_string(x.size()));
+    ws.outputs_.resize(layers_.size());
+    std::span<const Value> in = x;
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+        std::vector<Value>& out = ws.outputs_[i];
+        out.resize(layers_[i].nout());
+        layers_[i].forward(in, out);
+        in = out;
+    }
+    return in;
 }
 
 std::vector<Value> MLP::parameters() const {

@@ -25,7 +25,7 @@ namespace tapegrad {
 namespace {
 
 constexpr char kMagic[8] = {'T', 'A', 'P', 'E', 'G', 'R', 'A', 'D'};
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;   // what save writes; version 1 (no metadata) still loads
 constexpr std::size_t kFixedHeader = 8 + 4 + 4 + 8;  // magic, version, count, file size
 constexpr std::size_t kChecksumBytes = 4;
 
@@ -98,7 +98,7 @@ std::size_t SavedArray::numel() const {
     return n;
 }
 
-std::string to_bytes(const Checkpoint& arrays) {
+std::string to_bytes(const Checkpoint& arrays, const Metadata& metadata) {
     std::set<std::string_view> names;
     for (const SavedArray& a : arrays) {
         if (a.name.empty() || a.name.size() > kMaxNameLength)
@@ -120,6 +120,20 @@ std::string to_bytes(const Checkpoint& arrays) {
     put_le<std::uint32_t>(out, static_cast<std::uint32_t>(arrays.size()));
     const std::size_t size_at = out.size();
     put_le<std::uint64_t>(out, 0);  // the file size, filled in below
+    put_le<std::uint32_t>(out, static_cast<std::uint32_t>(metadata.size()));
+    for (const auto& [key, values] : metadata) {
+        if (key.empty() || key.size() > kMaxNameLength)
+            throw Error("save: metadata key must have 1 to " + std::to_string(kMaxNameLength) + " bytes, '" +
+                        key.substr(0, 64) + "' has " + std::to_string(key.size()));
+        put_le<std::uint32_t>(out, static_cast<std::uint32_t>(key.size()));
+        out += key;
+        put_le<std::uint32_t>(out, static_cast<std::uint32_t>(values.size()));
+        for (const std::string& v : values) {
+            if (v.size() > UINT32_MAX) throw Error("save: metadata '" + key + "' has a value of more than 4 GiB");
+            put_le<std::uint32_t>(out, static_cast<std::uint32_t>(v.size()));
+            out += v;
+        }
+    }
     for (const SavedArray& a : arrays) {
         put_le<std::uint32_t>(out, static_cast<std::uint32_t>(a.name.size()));
         out += a.name;
@@ -139,14 +153,14 @@ std::string to_bytes(const Checkpoint& arrays) {
     return out;
 }
 
-Checkpoint from_bytes(std::string_view bytes) {
+Checkpoint from_bytes(std::string_view bytes, Metadata* metadata) {
     if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
         throw Error("load: not a tapegrad checkpoint (the first 8 bytes are not \"TAPEGRAD\")");
     Reader r(bytes);
     r.take(sizeof kMagic, "magic");
     const std::uint32_t version = r.get<std::uint32_t>("version");
-    if (version != kVersion)
-        throw Error("load: checkpoint format version " + std::to_string(version) + ", this tapegrad reads version " +
+    if (version != 1 && version != kVersion)
+        throw Error("load: checkpoint format version " + std::to_string(version) + ", this tapegrad reads versions 1 to " +
                     std::to_string(kVersion));
     const std::uint32_t count = r.get<std::uint32_t>("array count");
     const std::uint64_t size = r.get<std::uint64_t>("file size");
@@ -171,6 +185,24 @@ Checkpoint from_bytes(std::string_view bytes) {
     // The checksum matched; the checks below still hold against a hand-made file.
     Reader h(body);
     h.take(kFixedHeader, "fixed header");
+    Metadata meta;
+    if (version >= 2) {  // version 1 has no metadata section
+        const std::uint32_t entries = h.get<std::uint32_t>("metadata count");
+        for (std::uint32_t i = 0; i < entries; ++i) {
+            const std::uint32_t len = h.get<std::uint32_t>("metadata key length");
+            if (len == 0 || len > kMaxNameLength)
+                throw Error("load: metadata entry " + std::to_string(i) + " has a key of " + std::to_string(len) +
+                            " bytes (1 to " + std::to_string(kMaxNameLength) + " allowed)");
+            std::string key(h.take(len, "metadata key"));
+            if (meta.count(key)) throw Error("load: two metadata entries are named '" + key + "'");
+            std::vector<std::string>& values = meta[key];
+            const std::uint32_t n = h.get<std::uint32_t>("metadata value count");
+            for (std::uint32_t k = 0; k < n; ++k) {  // each read is bounded, so a huge count only fails
+                const std::uint32_t vlen = h.get<std::uint32_t>("metadata value length");
+                values.emplace_back(h.take(vlen, "metadata value"));
+            }
+        }
+    }
     Checkpoint arrays;
     std::set<std::string> names;
     std::uint64_t data_bytes = 0;
@@ -215,11 +247,12 @@ Checkpoint from_bytes(std::string_view bytes) {
             else a.values[k] = std::bit_cast<double>(h.get<std::uint64_t>("data"));
         }
     }
+    if (metadata) *metadata = std::move(meta);
     return arrays;
 }
 
-void save(const Checkpoint& arrays, const std::string& path) {
-    const std::string bytes = to_bytes(arrays);
+void save(const Checkpoint& arrays, const std::string& path, const Metadata& metadata) {
+    const std::string bytes = to_bytes(arrays, metadata);
     std::string tmp = path + ".tmp-XXXXXX";
     const int fd = ::mkstemp(tmp.data());
     if (fd < 0) throw Error("save: cannot create a temporary file beside '" + path + "': " + std::strerror(errno));
@@ -252,13 +285,13 @@ void save(const Checkpoint& arrays, const std::string& path) {
     }
 }
 
-Checkpoint load(const std::string& path) {
+Checkpoint load(const std::string& path, Metadata* metadata) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error("load: cannot open '" + path + "': " + std::strerror(errno));
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (in.bad()) throw Error("load: cannot read '" + path + "'");
     try {
-        return from_bytes(bytes);
+        return from_bytes(bytes, metadata);
     } catch (const Error& e) {
         std::string msg = e.what();
         throw Error("load '" + path + "':" + msg.substr(msg.find(':') + 1));

@@ -8,6 +8,7 @@
 
 #include <cblas.h>
 
+#include "tapegrad/detail/blas_select.hpp"
 #include "tapegrad/tensor_impl.hpp"
 #include "tapegrad/threads.hpp"
 
@@ -17,6 +18,7 @@ namespace {
 inline void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
                  const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
     if (m == 0 || n == 0 || (k == 0 && beta == 1.0f)) return;
+    prepare_gemm();  // the CPU's best kernels (include/tapegrad/blas.hpp)
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
                 static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta,
                 c, static_cast<int>(ldc));
@@ -24,6 +26,7 @@ inline void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t 
 inline void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const double* a, std::int64_t lda,
                  const double* b, std::int64_t ldb, double beta, double* c, std::int64_t ldc) {
     if (m == 0 || n == 0 || (k == 0 && beta == 1.0)) return;
+    prepare_gemm();
     cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
                 static_cast<int>(n), static_cast<int>(k), 1.0, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta,
                 c, static_cast<int>(ldc));

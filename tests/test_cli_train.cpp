@@ -1,55 +1,12 @@
 // The tapegrad command's train and graph subcommands, run as a user would: exit codes, messages,
 // files written.
 #ifdef TAPEGRAD_CLI_PATH
-#include <sys/wait.h>
-
-#include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <string>
 
 #include <doctest/doctest.h>
 
-namespace fs = std::filesystem;
-
-namespace {
-
-struct Run {
-    int status;
-    std::string out;  // stdout and stderr
-};
-
-Run run(const std::string& args) {
-    const std::string cmd = std::string("'") + TAPEGRAD_CLI_PATH + "' " + args + " 2>&1";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    REQUIRE(p != nullptr);
-    std::string out;
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    const int st = ::pclose(p);
-    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-std::size_t count(const std::string& s, const std::string& what) {
-    std::size_t n = 0;
-    for (std::size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
-    return n;
-}
-
-struct Scratch {
-    fs::path dir = fs::temp_directory_path() / ("tapegrad_test_cli_" + std::to_string(::getpid()));
-    Scratch() { fs::create_directories(dir); }
-    ~Scratch() { fs::remove_all(dir); }
-    std::string operator/(const std::string& name) const { return (dir / name).string(); }
-};
-
-}  // namespace
+#include "cli_run.hpp"
 
 TEST_CASE("tapegrad train: micrograd's demo from the command line, with plots and a checkpoint") {
     Scratch s;

@@ -10,6 +10,7 @@
 #include <tapegrad/data.hpp>
 #include <tapegrad/nn.hpp>
 
+#include "alloc_counter.hpp"
 #include "gradcheck.hpp"
 
 using tapegrad::Error;
@@ -210,4 +211,52 @@ TEST_CASE("micrograd's demo: two moons reach 100% training accuracy") {
     MESSAGE("two moons: accuracy " << acc * 100 << "%, loss " << loss << ", " << seconds * 10 << " ms per epoch");
     CHECK(acc == 1.0);
     CHECK(loss < 0.05);
+}
+
+TEST_CASE("MLP forward into a workspace: the same scores and grads as operator(), no allocation once warm") {
+    tapegrad::Tape& tape = tapegrad::Tape::current();
+    nn::Generator gen(7);
+    nn::MLP model(2, {8, 8, 1}, gen);
+    std::vector<Value> params = model.parameters();
+    const auto loss_grads = [&](bool workspace, nn::MLP::Workspace& ws, std::vector<Value>& x) {
+        std::vector<Value> scores;
+        for (int i = 0; i < 5; ++i) {
+            x[0] = Value(0.3 * i - 0.5);
+            x[1] = Value(0.2 * i + 0.1);
+            scores.push_back(workspace ? model.forward(x, ws)[0] : model(x)[0]);
+        }
+        Value loss = tapegrad::sum(scores).pow(2.0);
+        loss.backward();
+        std::vector<double> g{loss.data()};
+        for (Value& p : params) g.push_back(p.grad());
+        model.zero_grad();
+        tape.clear();
+        return g;
+    };
+    nn::MLP::Workspace ws;
+    std::vector<Value> x(2);
+    const std::vector<double> expected = loss_grads(false, ws, x);
+    const std::vector<double> got = loss_grads(true, ws, x);
+    REQUIRE(got.size() == expected.size());
+    for (std::size_t k = 0; k < got.size(); ++k) CHECK(got[k] == expected[k]);
+
+    // Warm: the forward passes themselves take nothing from the heap.
+    x[0] = Value(0.1);
+    x[1] = Value(0.2);
+    (void)model.forward(x, ws);
+    const std::size_t before = tapegrad::test::allocation_count();
+    double s = 0;
+    for (int i = 0; i < 20; ++i) {
+        x[0] = Value(0.01 * i);
+        s += model.forward(x, ws)[0].data();
+    }
+    CHECK(tapegrad::test::allocation_count() == before);
+    CHECK(std::isfinite(s));
+    tape.clear();
+
+    std::vector<Value> three(3, Value(1.0));
+    CHECK_THROWS_WITH_AS((void)model.forward(three, ws), "MLP: expected 2 inputs, got 3", Error);
+    std::vector<Value> out(3);
+    CHECK_THROWS_WITH_AS(model.layers()[0].forward(x, out), "Layer: the output span has 3 handles for 8 neurons", Error);
+    tape.clear();
 }

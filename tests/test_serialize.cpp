@@ -38,15 +38,48 @@ std::vector<double> values_of(const nn::MLP& m) {
 
 TEST_CASE("checkpoint bytes: the layout of docs/FILE_FORMAT.md, checked byte by byte") {
     const std::string bytes = tapegrad::to_bytes({SavedArray{"a", StoredType::f64, {}, {1.0}}});
-    // magic, version 1, 1 array, file size 43 = 24 + (4 + 1 + 1 + 1) + 8 + 4
-    const std::string expected_head = std::string("TAPEGRAD") + std::string("\x01\0\0\0", 4) +
-                                      std::string("\x01\0\0\0", 4) + std::string("\x2b\0\0\0\0\0\0\0", 8) +
+    // magic, version 2, 1 array, file size 47 = 24 + 4 (no metadata) + (4 + 1 + 1 + 1) + 8 + 4
+    const std::string expected_head = std::string("TAPEGRAD") + std::string("\x02\0\0\0", 4) +
+                                      std::string("\x01\0\0\0", 4) + std::string("\x2f\0\0\0\0\0\0\0", 8) +
+                                      std::string("\0\0\0\0", 4) +  // 0 metadata entries
                                       std::string("\x01\0\0\0", 4) + "a" + std::string("\x02\x00", 2) +
                                       std::string("\0\0\0\0\0\0\xf0\x3f", 8);  // 1.0 as binary64, little-endian
-    REQUIRE(bytes.size() == 43);
-    CHECK(bytes.substr(0, 39) == expected_head);
-    // CRC-32 of the first 39 bytes, from Python's zlib.crc32: 0x61544bfa, stored little-endian
-    CHECK(bytes.substr(39) == std::string("\xfa\x4b\x54\x61", 4));
+    REQUIRE(bytes.size() == 47);
+    CHECK(bytes.substr(0, 43) == expected_head);
+    // CRC-32 of the first 43 bytes, from Python's zlib.crc32: 0xcf84b521, stored little-endian
+    CHECK(bytes.substr(43) == std::string("\x21\xb5\x84\xcf", 4));
+}
+
+TEST_CASE("checkpoint version 1 still loads: the documented bytes and a model file the old writer made") {
+    // docs/FILE_FORMAT.md's version-1 example, byte for byte: no metadata section.
+    const std::string v1 = std::string("TAPEGRAD") + std::string("\x01\0\0\0", 4) + std::string("\x01\0\0\0", 4) +
+                           std::string("\x2b\0\0\0\0\0\0\0", 8) + std::string("\x01\0\0\0", 4) + "a" +
+                           std::string("\x02\x00", 2) + std::string("\0\0\0\0\0\0\xf0\x3f", 8) +
+                           std::string("\xfa\x4b\x54\x61", 4);
+    tapegrad::Metadata meta{{"stale", {"x"}}};
+    const Checkpoint c = tapegrad::from_bytes(v1, &meta);
+    REQUIRE(c.size() == 1);
+    CHECK(c[0].name == "a");
+    CHECK(c[0].values == std::vector<double>{1.0});
+    CHECK(meta.empty());
+    // An MLP(2, [3, 1]) saved by the version-1 writer (kept with the fuzzing inputs).
+    nn::Generator gen(5);
+    nn::MLP m(2, {3, 1}, gen);
+    const std::vector<double> before = values_of(m);
+    nn::load(m, std::string(TAPEGRAD_TEST_DATA) + "/fuzz/fuzz_checkpoint/mlp-2-3-1.tgc");
+    CHECK(values_of(m) != before);
+    CHECK(values_of(m).size() == 13);
+}
+
+TEST_CASE("checkpoint metadata: text lists round trip, bad keys are refused") {
+    const tapegrad::Metadata meta{{"task", {"classification"}}, {"classes", {"setosa", "a,b\n\"c\"", ""}}, {"empty", {}}};
+    tapegrad::Metadata back;
+    const Checkpoint c = tapegrad::from_bytes(tapegrad::to_bytes({SavedArray{"w", StoredType::f32, {2}, {1, 2}}}, meta), &back);
+    CHECK(back == meta);
+    CHECK(c.size() == 1);
+    CHECK_THROWS_WITH_AS(tapegrad::to_bytes({}, {{"", {"x"}}}), "save: metadata key must have 1 to 4096 bytes, '' has 0", Error);
+    const std::string good = tapegrad::to_bytes({}, meta);
+    for (std::size_t n = 0; n < good.size(); ++n) CHECK_THROWS_AS(tapegrad::from_bytes(good.substr(0, n)), Error);
 }
 
 TEST_CASE("checkpoint round trip: dtypes, shapes, scalars, empty arrays") {
@@ -99,9 +132,9 @@ TEST_CASE("checkpoint reader: every truncation and every flipped byte is an Erro
     std::string flipped = good;
     flipped[good.size() - 10] ^= 1;  // inside the data
     CHECK_THROWS_WITH_AS(tapegrad::from_bytes(flipped), doctest::Contains("load: checkpoint is corrupted: stored CRC-32"), Error);
-    std::string v2 = good;
-    v2[8] = 2;
-    CHECK_THROWS_WITH_AS(tapegrad::from_bytes(v2), "load: checkpoint format version 2, this tapegrad reads version 1", Error);
+    std::string v3 = good;
+    v3[8] = 3;
+    CHECK_THROWS_WITH_AS(tapegrad::from_bytes(v3), "load: checkpoint format version 3, this tapegrad reads versions 1 to 2", Error);
 }
 
 TEST_CASE("MLP save and load: round trip, another architecture, a truncated file") {

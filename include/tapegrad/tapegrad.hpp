@@ -2,8 +2,10 @@
 #pragma once
 
 #include "tapegrad/anomaly.hpp"
+#include "tapegrad/blas.hpp"
 #include "tapegrad/data.hpp"
 #include "tapegrad/error.hpp"
+#include "tapegrad/flush_denormal.hpp"
 #include "tapegrad/graph.hpp"
 #include "tapegrad/log.hpp"
 #include "tapegrad/nn.hpp"

@@ -21,5 +21,6 @@ std::string render_svg(const std::string& dot_path);
 int article(const std::vector<std::string>& args);
 int train(const std::vector<std::string>& args);
 int graph(const std::vector<std::string>& args);
+int predict(const std::vector<std::string>& args);
 
 }  // namespace tapegrad::cli

@@ -15,7 +15,8 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  article   the backpropagation article's worked example, figure by figure\n"
-    "  train     train a classifier on a generated dataset or a CSV file\n"
+    "  train     train a classifier or a regression on a generated dataset or a CSV table\n"
+    "  predict   apply a model saved by train to the rows of a CSV table\n"
     "  graph     the recorded graph of a small model's forward pass, as DOT (and SVG)\n"
     "\n"
     "tapegrad <command> --help describes a command's options.\n";
@@ -29,6 +30,10 @@ int main(int argc, char** argv) {
     }
     if (args[0] == "--version") {
         std::printf("tapegrad %s\n", TAPEGRAD_VERSION);
+        const tapegrad::BlasInfo blas = tapegrad::blas_info();
+        std::printf("cpu: %s, %s\n", blas.cpu.c_str(), blas.cpu_isa.c_str());
+        std::printf("gemm: %s kernels, %s (%s)\n", blas.kernel.c_str(), blas.choice.c_str(), blas.backend.c_str());
+        std::printf("flush-denormal in backward: %s\n", tapegrad::flush_denormal() ? "on" : "off");
         return 0;
     }
     const std::string command = args[0];
@@ -37,6 +42,7 @@ int main(int argc, char** argv) {
         if (command == "article") return tapegrad::cli::article(args);
         if (command == "train") return tapegrad::cli::train(args);
         if (command == "graph") return tapegrad::cli::graph(args);
+        if (command == "predict") return tapegrad::cli::predict(args);
         std::fprintf(stderr, "tapegrad: unknown command '%s'\n%s", command.c_str(), kUsage);
         return 2;
     } catch (const tapegrad::cli::UsageError& e) {

@@ -1,4 +1,4 @@
-// What `tapegrad train` needs from a model, whichever engine runs it.
+// What `tapegrad train` and `tapegrad predict` need from a model, whichever engine runs it.
 #pragma once
 
 #include <cstddef>
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <tapegrad/data.hpp>
+#include <tapegrad/serialize.hpp>
 
 namespace tapegrad::cli {
 
@@ -16,30 +17,44 @@ struct TrainOptions {
     std::string optimizer = "sgd";   // "sgd" or "adam"
     double lr = 0.0;                 // starting learning rate
     std::uint64_t seed = 1;
+    bool regression = false;         // one output fitted to d.t with MSE
 };
 
-// A classifier being trained. Labels are 0..classes-1; a model with one output is a binary
-// classifier (score > 0 means class 1), else the output with the largest score wins.
+// A model being trained. Classification: labels are 0..classes-1; a model with one output is a
+// binary classifier (score > 0 means class 1), else the output with the largest score wins.
+// Regression: one output, fitted to the (standardised) targets d.t.
 class Trainable {
 public:
     virtual ~Trainable() = default;
     // One optimizer step on the points `batch`: forward, loss, backward, update. Returns the
-    // batch's mean loss and adds the points predicted correctly (before the update) to `correct`.
+    // batch's mean loss and adds the points classified correctly (before the update) to `correct`.
     virtual double train_step(const data::Dataset& d, std::span<const std::size_t> batch, std::size_t& correct) = 0;
-    // The predicted class of one point, without recording gradients.
-    virtual int predict(const double* x) = 0;
+    // The mean loss over `rows` without gradients, update or penalty; adds correct decisions.
+    virtual double evaluate(const data::Dataset& d, std::span<const std::size_t> rows, std::size_t& correct) = 0;
+    // The outputs for one point, without recording gradients.
+    virtual std::vector<double> outputs(const double* x) = 0;
     virtual void set_lr(double lr) = 0;
-    virtual void save(const std::string& path) const = 0;
+    virtual void save(const std::string& path, const Metadata& metadata) const = 0;
     virtual void load(const std::string& path) = 0;
     virtual std::size_t parameter_count() const = 0;
     virtual std::string describe() const = 0;
 };
 
+// The class a classifier's outputs pick: the sign of one output, else the largest.
+inline int decide(const double* s, std::size_t outputs) {
+    if (outputs == 1) return s[0] > 0.0 ? 1 : 0;
+    std::size_t best = 0;
+    for (std::size_t j = 1; j < outputs; ++j)
+        if (s[j] > s[best]) best = j;
+    return static_cast<int>(best);
+}
+inline int decide(const std::vector<double>& s) { return decide(s.data(), s.size()); }
+
 // The scalar engine: an nn::MLP trained micrograd-style (hinge loss for one output, softmax
-// cross-entropy for several, L2 of 1e-4).
+// cross-entropy for several, MSE for regression; L2 of 1e-4).
 std::unique_ptr<Trainable> make_scalar_model(const TrainOptions& o);
 // The tensor engine: a Sequential of Linear and ReLU, f32, binary cross-entropy on the logit for
-// one output, softmax cross-entropy for several.
+// one output, softmax cross-entropy for several, MSE for regression.
 std::unique_ptr<Trainable> make_tensor_model(const TrainOptions& o);
 // The tensor model data-parallel over MPI ranks (tools/cli/train_distributed.cpp); UsageError in
 // a build without MPI. distributed_root(): true on rank 0, which alone prints and writes files.

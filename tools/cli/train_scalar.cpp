@@ -15,7 +15,8 @@ constexpr double kL2 = 1e-4;  // micrograd's demo's alpha
 class ScalarModel final : public Trainable {
 public:
     explicit ScalarModel(const TrainOptions& o)
-        : gen_(o.seed),
+        : regression_(o.regression),
+          gen_(o.seed),
           model_(o.sizes[0], std::vector<std::size_t>(o.sizes.begin() + 1, o.sizes.end()), gen_),
           params_(model_.parameters()) {
         if (o.optimizer == "adam") opt_ = std::make_unique<optim::Adam>(params_, o.lr);
@@ -29,8 +30,8 @@ public:
         losses.reserve(batch.size());
         for (std::size_t i : batch) {
             const std::vector<Value> out = model_(inputs(d.row(i)));
-            losses.push_back(loss(out, d.y[i]));
-            correct += decide(out) == d.y[i];
+            losses.push_back(loss(out, d, i));
+            if (!regression_) correct += decide(data_of(out)) == d.y[i];
         }
         const Value total = sum(losses) * (1.0 / static_cast<double>(batch.size())) + kL2 * dot(params_, params_);
         opt_->zero_grad();
@@ -41,17 +42,31 @@ public:
         return value;
     }
 
-    int predict(const double* x) override {
+    double evaluate(const data::Dataset& d, std::span<const std::size_t> rows, std::size_t& correct) override {
+        Tape& tape = Tape::current();
+        double total = 0.0;
+        for (std::size_t i : rows) {
+            tape.clear();
+            NoGrad no_grad;
+            const std::vector<Value> out = model_(inputs(d.row(i)));
+            total += loss(out, d, i).data();
+            if (!regression_) correct += decide(data_of(out)) == d.y[i];
+        }
+        tape.clear();
+        return rows.empty() ? 0.0 : total / static_cast<double>(rows.size());
+    }
+
+    std::vector<double> outputs(const double* x) override {
         Tape& tape = Tape::current();
         tape.clear();
         NoGrad no_grad;
-        const int c = decide(model_(inputs(x)));
+        const std::vector<double> s = data_of(model_(inputs(x)));
         tape.clear();
-        return c;
+        return s;
     }
 
     void set_lr(double lr) override { opt_->set_lr(lr); }
-    void save(const std::string& path) const override { nn::save(model_, path); }
+    void save(const std::string& path, const Metadata& metadata) const override { tapegrad::save(model_.state(), path, metadata); }
     void load(const std::string& path) override { nn::load(model_, path); }
     std::size_t parameter_count() const override { return params_.size(); }
     std::string describe() const override { return nn::describe(model_) + " on the scalar engine"; }
@@ -60,9 +75,15 @@ private:
     std::vector<Value> inputs(const double* x) const {
         return std::vector<Value>(x, x + model_.nin());
     }
+    // Regression: the squared error (score - t)^2.
     // One output: micrograd's hinge, max(0, 1 - y * score) with y = +-1.
     // Several: softmax cross-entropy, log(sum_j exp(z_j - m)) + m - z_label, m = max z (a constant).
-    Value loss(const std::vector<Value>& out, int label) const {
+    Value loss(const std::vector<Value>& out, const data::Dataset& d, std::size_t i) const {
+        if (regression_) {
+            const Value e = out[0] - d.t[i];
+            return e * e;
+        }
+        const int label = d.y[i];
         if (out.size() == 1) return (1.0 - (label == 1 ? 1.0 : -1.0) * out[0]).relu();
         double m = out[0].data();
         for (const Value& z : out) m = std::max(m, z.data());
@@ -71,14 +92,14 @@ private:
         for (const Value& z : out) e.push_back((z - m).exp());
         return sum(e).log() + m - out[static_cast<std::size_t>(label)];
     }
-    int decide(const std::vector<Value>& out) const {
-        if (out.size() == 1) return out[0].data() > 0.0 ? 1 : 0;
-        std::size_t best = 0;
-        for (std::size_t j = 1; j < out.size(); ++j)
-            if (out[j].data() > out[best].data()) best = j;
-        return static_cast<int>(best);
+    static std::vector<double> data_of(const std::vector<Value>& out) {
+        std::vector<double> s;
+        s.reserve(out.size());
+        for (const Value& z : out) s.push_back(z.data());
+        return s;
     }
 
+    bool regression_;
     nn::Generator gen_;
     nn::MLP model_;
     std::vector<Value> params_;

@@ -23,27 +23,14 @@ public:
         if (o.optimizer == "adam") opt_ = std::make_unique<optim::Adam>(params, o.lr);
         else opt_ = std::make_unique<optim::SGD>(params, o.lr);
         outputs_ = o.sizes.back();
+        inputs_ = static_cast<std::int64_t>(o.sizes.front());
+        regression_ = o.regression;
     }
 
-    // One output: binary cross-entropy on the logit; several: softmax cross-entropy.
     double train_step(const data::Dataset& d, std::span<const std::size_t> batch, std::size_t& correct) override {
         Tape& tape = Tape::current();
         tape.clear();
-        std::vector<double> x;
-        x.reserve(batch.size() * d.features);
-        std::vector<std::int64_t> labels;
-        std::vector<double> targets;
-        for (std::size_t i : batch) {
-            x.insert(x.end(), d.row(i), d.row(i) + d.features);
-            labels.push_back(d.y[i]);
-            targets.push_back(d.y[i]);
-        }
-        const auto n = static_cast<std::int64_t>(batch.size());
-        const Tensor out = model_(Tensor::from(x, {n, static_cast<std::int64_t>(d.features)}));
-        const Tensor loss = outputs_ == 1 ? nn::binary_cross_entropy_with_logits(out, Tensor::from(targets, {n, 1}))
-                                          : nn::cross_entropy(out, labels);
-        const std::vector<double> scores = out.to_vector();
-        for (std::size_t k = 0; k < batch.size(); ++k) correct += decide(scores.data() + k * outputs_) == d.y[batch[k]];
+        const Tensor loss = forward_loss(d, batch, correct);
         opt_->zero_grad();
         loss.backward();
         opt_->step();
@@ -52,35 +39,62 @@ public:
         return value;
     }
 
-    int predict(const double* x) override {
+    double evaluate(const data::Dataset& d, std::span<const std::size_t> rows, std::size_t& correct) override {
         Tape& tape = Tape::current();
         tape.clear();
         NoGrad no_grad;
-        const auto f = static_cast<std::int64_t>(model_.parameters().front().size(1));
-        const std::vector<double> s = model_(Tensor::from(std::vector<double>(x, x + f), {1, f})).to_vector();
+        const double value = rows.empty() ? 0.0 : forward_loss(d, rows, correct).item();
         tape.clear();
-        return decide(s.data());
+        return value;
+    }
+
+    std::vector<double> outputs(const double* x) override {
+        Tape& tape = Tape::current();
+        tape.clear();
+        NoGrad no_grad;
+        const std::vector<double> s = model_(Tensor::from(std::vector<double>(x, x + inputs_), {1, inputs_})).to_vector();
+        tape.clear();
+        return s;
     }
 
     void set_lr(double lr) override { opt_->set_lr(lr); }
-    void save(const std::string& path) const override { nn::save(model_, path); }
+    void save(const std::string& path, const Metadata& metadata) const override { tapegrad::save(model_.state(), path, metadata); }
     void load(const std::string& path) override { nn::load(model_, path); }
     std::size_t parameter_count() const override { return count_; }
     std::string describe() const override { return model_.describe() + " on the tensor engine"; }
 
 private:
-    int decide(const double* s) const {
-        if (outputs_ == 1) return s[0] > 0.0 ? 1 : 0;
-        std::size_t best = 0;
-        for (std::size_t j = 1; j < outputs_; ++j)
-            if (s[j] > s[best]) best = j;
-        return static_cast<int>(best);
+    // The batch's mean loss, one matmul per layer. Regression: MSE; one output: binary
+    // cross-entropy on the logit; several: softmax cross-entropy.
+    Tensor forward_loss(const data::Dataset& d, std::span<const std::size_t> rows, std::size_t& correct) {
+        std::vector<double> x;
+        x.reserve(rows.size() * d.features);
+        std::vector<std::int64_t> labels;
+        std::vector<double> targets;
+        for (std::size_t i : rows) {
+            x.insert(x.end(), d.row(i), d.row(i) + d.features);
+            if (regression_) {
+                targets.push_back(d.t[i]);
+            } else {
+                labels.push_back(d.y[i]);
+                targets.push_back(d.y[i]);
+            }
+        }
+        const auto n = static_cast<std::int64_t>(rows.size());
+        const Tensor out = model_(Tensor::from(x, {n, static_cast<std::int64_t>(d.features)}));
+        if (regression_) return nn::mse_loss(out, Tensor::from(targets, {n, 1}));
+        const std::vector<double> scores = out.to_vector();
+        for (std::size_t k = 0; k < rows.size(); ++k) correct += decide(scores.data() + k * outputs_, outputs_) == d.y[rows[k]];
+        return outputs_ == 1 ? nn::binary_cross_entropy_with_logits(out, Tensor::from(targets, {n, 1}))
+                             : nn::cross_entropy(out, labels);
     }
 
     Generator gen_;
     nn::Sequential model_;
     std::unique_ptr<optim::Optimizer> opt_;
     std::size_t count_ = 0, outputs_ = 1;
+    std::int64_t inputs_ = 1;
+    bool regression_ = false;
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,8 @@ public:
 
     /// relu(w . x + b), recorded as one dot node, one add and one relu. Raises Error if
     /// x.size() != nin().
-    Value operator()(const std::vector<Value>& x) const;
+    Value operator()(const std::vector<Value>& x) const { return (*this)(std::span<const Value>(x)); }
+    Value operator()(std::span<const Value> x) const;
     /// The weights, then the bias.
     std::vector<Value> parameters() const;
     /// Every parameter's grad set to 0.
@@ -64,6 +66,9 @@ public:
     Layer& operator=(const Layer&) = delete;
     /// Each neuron's output, in order.
     std::vector<Value> operator()(const std::vector<Value>& x) const;
+    /// The same into `out` (nout() handles the caller keeps from call to call): no allocation.
+    /// Raises Error if x.size() != nin() or out.size() != nout().
+    void forward(std::span<const Value> x, std::span<Value> out) const;
     /// Neuron by neuron, each one's weights then bias.
     std::vector<Value> parameters() const;
     void zero_grad();
@@ -92,6 +97,17 @@ public:
     MLP& operator=(const MLP&) = delete;
     /// The last layer's outputs. Raises Error if x.size() != nin().
     std::vector<Value> operator()(const std::vector<Value>& x) const;
+
+    /// Every layer's outputs, kept by the caller from one forward() to the next so that a
+    /// training loop allocates nothing once warm. One per thread; it fits any MLP (it resizes).
+    class Workspace {
+        friend class MLP;
+        std::vector<std::vector<Value>> outputs_;
+    };
+    /// The last layer's outputs, written into `ws` (valid until its next use or Tape::clear()):
+    ///     nn::MLP::Workspace ws;
+    ///     for (...) { Value score = model.forward(x, ws)[0]; ... }
+    std::span<const Value> forward(std::span<const Value> x, Workspace& ws) const;
     /// Layer by layer, neuron by neuron, weights then bias.
     std::vector<Value> parameters() const;
     void zero_grad();

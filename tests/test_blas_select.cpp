@@ -1,0 +1,99 @@
+// The GEMM kernel choice (include/tapegrad/blas.hpp): the decision for the CPUs this kind of
+// machine comes as, and OpenBLAS's kernel switch on this one.
+#include <cmath>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include <tapegrad/detail/blas_select.hpp>
+#include <tapegrad/tapegrad.hpp>
+
+using tapegrad::detail::choose_core;
+using tapegrad::detail::CpuId;
+using tapegrad::detail::Isa;
+
+namespace {
+CpuId cpu(const char* vendor, int family, int model, Isa isa) { return CpuId{vendor, "test CPU", family, model, isa}; }
+
+// C = A B in f32 through the tensor engine, against a plain loop.
+double matmul_error() {
+    const std::int64_t m = 37, k = 53, n = 29;
+    std::vector<double> a(m * k), b(k * n);
+    for (std::size_t i = 0; i < a.size(); ++i) a[i] = std::sin(0.1 * static_cast<double>(i));
+    for (std::size_t i = 0; i < b.size(); ++i) b[i] = std::cos(0.3 * static_cast<double>(i));
+    const auto c = tapegrad::Tensor::from(a, {m, k}).matmul(tapegrad::Tensor::from(b, {k, n})).to_vector();
+    double worst = 0;
+    for (std::int64_t i = 0; i < m; ++i)
+        for (std::int64_t j = 0; j < n; ++j) {
+            double s = 0;
+            for (std::int64_t p = 0; p < k; ++p) s += a[i * k + p] * b[p * n + j];
+            worst = std::max(worst, std::fabs(c[i * n + j] - s));
+        }
+    tapegrad::Tape::current().clear();
+    return worst;
+}
+}  // namespace
+
+TEST_CASE("blas: an AVX-512 Xeon that OpenBLAS takes for a Prescott gets the SkylakeX kernels") {
+    const auto c = choose_core(cpu("GenuineIntel", 6, 207, Isa::avx512), "Prescott", false);
+    CHECK(c.core == "SkylakeX");
+    CHECK(c.reason.find("corrected from Prescott") != std::string::npos);
+}
+
+TEST_CASE("blas: OpenBLAS's own choice is kept when it matches the CPU or the user set one") {
+    CHECK(choose_core(cpu("GenuineIntel", 6, 85, Isa::avx512), "SkylakeX", false).core == "SkylakeX");
+    CHECK(choose_core(cpu("AuthenticAMD", 23, 49, Isa::avx2), "Zen", false).core == "Zen");
+    // The Zen 5 hosts pin Haswell through OPENBLAS_CORETYPE: never overridden.
+    const auto pinned = choose_core(cpu("AuthenticAMD", 26, 2, Isa::avx512), "Haswell", true);
+    CHECK(pinned.core == "Haswell");
+    CHECK(pinned.reason == "as set in the environment");
+    CHECK(choose_core(cpu("GenuineIntel", 6, 207, Isa::avx512), "Prescott", true).core == "Prescott");
+}
+
+TEST_CASE("blas: on AMD the correction stops at AVX2") {
+    // An AVX-512 Zen that OpenBLAS does not know, with nothing pinned: Zen kernels, not SkylakeX.
+    CHECK(choose_core(cpu("AuthenticAMD", 26, 2, Isa::avx512), "Prescott", false).core == "Zen");
+    CHECK(choose_core(cpu("AuthenticAMD", 26, 2, Isa::avx512), "Zen", false).core == "Zen");
+    CHECK(choose_core(cpu("GenuineIntel", 6, 60, Isa::avx2), "Nehalem", false).core == "Haswell");
+    CHECK(choose_core(cpu("GenuineIntel", 6, 42, Isa::avx), "Core2", false).core == "Sandybridge");
+    CHECK(choose_core(cpu("GenuineIntel", 6, 15, Isa::sse), "Core2", false).core == "Core2");
+}
+
+TEST_CASE("blas: core names map to their ISA") {
+    using tapegrad::detail::core_isa;
+    CHECK(core_isa("SkylakeX") == Isa::avx512);
+    CHECK(core_isa("COOPERLAKE") == Isa::avx512);
+    CHECK(core_isa("Haswell") == Isa::avx2);
+    CHECK(core_isa("Zen") == Isa::avx2);
+    CHECK(core_isa("Sandybridge") == Isa::avx);
+    CHECK(core_isa("Prescott") == Isa::sse);
+}
+
+TEST_CASE("blas: blas_info names the backend, the kernels and the CPU") {
+    const tapegrad::BlasInfo info = tapegrad::blas_info();
+    CHECK(info.backend.find("OpenBLAS") != std::string::npos);
+    CHECK(info.kernel == tapegrad::detail::openblas_core());
+    CHECK(info.cpu.find("family") != std::string::npos);
+    CHECK(!info.choice.empty());
+    const CpuId here = tapegrad::detail::read_cpu();
+    CHECK(info.cpu_isa == tapegrad::detail::isa_name(here.isa));
+#if defined(__x86_64__)
+    CHECK(here.isa >= Isa::sse);
+    CHECK(!here.vendor.empty());
+#endif
+}
+
+TEST_CASE("blas: switching OpenBLAS's kernels at run time keeps products right, and refuses kernels the CPU lacks") {
+    const std::string start = tapegrad::blas_info().kernel;
+    CHECK(matmul_error() < 1e-4);
+    REQUIRE(tapegrad::detail::switch_openblas_core("Prescott"));
+    CHECK(tapegrad::detail::openblas_core() == "Prescott");
+    CHECK(matmul_error() < 1e-4);
+    if (tapegrad::detail::read_cpu().isa < Isa::avx512) {
+        CHECK_FALSE(tapegrad::detail::switch_openblas_core("SkylakeX"));
+        CHECK(tapegrad::detail::openblas_core() == "Prescott");
+    }
+    REQUIRE(tapegrad::detail::switch_openblas_core(start));
+    CHECK(tapegrad::detail::openblas_core() == start);
+    CHECK(matmul_error() < 1e-4);
+}
