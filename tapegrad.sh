@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tapegrad's one entry point: installs what is missing from Debian's packages, builds, runs.
 #   ./tapegrad.sh demo        build, then run the article's worked example (tapegrad article)
-#   ./tapegrad.sh test        build, then run every test: the unit tests, the installed package
-#                             from a separate consumer project (find_package and pkg-config),
+#   ./tapegrad.sh test        build, then run every test: the unit tests and the data-parallel
+#                             tests (under mpirun), the installed package from a separate
+#                             consumer project (find_package and pkg-config, core and distributed),
 #                             the benchmarks once each, valgrind on training runs, the tests
 #                             under ASan and UBSan, the thread tests under TSan, and the
 #                             fuzzers for a bounded time
@@ -15,8 +16,9 @@ BUILD=${TAPEGRAD_BUILD_DIR:-$ROOT/build}
 JOBS=$(nproc)
 
 PACKAGES=(cmake make g++ clang pkg-config libboost-dev doctest-dev libspdlog-dev libfmt-dev
-          libopenblas-dev libbenchmark-dev graphviz valgrind libclang-rt-14-dev)
-BENCH_PACKAGES=(libtorch-dev python3)  # libtorch only for the side-by-side benchmarks
+          libopenblas-dev libbenchmark-dev graphviz valgrind libclang-rt-14-dev
+          openmpi-bin libopenmpi-dev)  # Open MPI: tapegrad::distributed and its tests
+BENCH_PACKAGES=(libtorch-dev python3 python3-torch)  # libtorch and PyTorch (DDP) only for the side-by-side benchmarks
 TEST_PACKAGES=(python3-sklearn)        # its bundled tables, for the real-data tests
 
 deps() {  # deps [extra packages...]
@@ -53,7 +55,14 @@ check_package() {
     # shellcheck disable=SC2086
     g++ "$ROOT/examples/consumer/main.cpp" -o "$BUILD/consumer-pkgconfig" $flags
     "$BUILD/consumer-pkgconfig"
-    echo "== package: find_package and pkg-config consumers passed"
+    # The data-parallel program, both ways, on 2 ranks (root and oversubscription allowed for CI).
+    local mpirun=(mpirun --allow-run-as-root --oversubscribe --bind-to none -np 2)
+    "${mpirun[@]}" "$BUILD/consumer-cmake/consumer_distributed"
+    flags=$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs tapegrad-distributed)
+    # shellcheck disable=SC2086
+    g++ "$ROOT/examples/consumer/distributed.cpp" -o "$BUILD/consumer-distributed-pkgconfig" $flags
+    "${mpirun[@]}" "$BUILD/consumer-distributed-pkgconfig"
+    echo "== package: find_package and pkg-config consumers passed (core and distributed)"
 }
 
 sanitizers() {
@@ -95,6 +104,7 @@ case "${1:-}" in
         check_package
         echo "== benchmarks, each once"
         "$ROOT/bench/run.sh" --quick "$BUILD"
+        "$ROOT/bench/distributed.sh" --quick "$BUILD"
         memcheck
         sanitizers
         threads
@@ -105,9 +115,10 @@ case "${1:-}" in
         deps "${BENCH_PACKAGES[@]}"
         build "$BUILD-bench" -DTAPEGRAD_BENCH_TORCH=ON
         "$ROOT/bench/run.sh" "$BUILD-bench"
+        "$ROOT/bench/distributed.sh" "$BUILD-bench"
         ;;
     *)
-        sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
         exit 2
         ;;
 esac

@@ -113,6 +113,7 @@ void Tape::sweep(std::size_t node_end, std::size_t entry_end) {
         const detail::Entry& entry = entries_[k];
         sweep_nodes(entry.position, node_end);
         entry.backward(entry.data);
+        if (entry_hook_ != nullptr) [[unlikely]] entry_hook_(entry_hook_context_, k);
         node_end = entry.position;
     }
     sweep_nodes(0, node_end);

@@ -132,6 +132,42 @@ void Optimizer::step() {
     }
 }
 
+Checkpoint Optimizer::state() const {
+    Checkpoint out{SavedArray{"optimizer.steps", StoredType::f64, {}, {static_cast<double>(steps_)}}};
+    for (const auto& [name, buffer] : const_cast<Optimizer*>(this)->buffers())
+        if (!buffer->empty()) out.push_back(SavedArray{name, StoredType::f64, {buffer->size()}, *buffer});
+    return out;
+}
+
+void Optimizer::load_state(const Checkpoint& arrays) {
+    const auto find = [&](const std::string& name) -> const SavedArray* {
+        for (const SavedArray& a : arrays)
+            if (a.name == name) return &a;
+        return nullptr;
+    };
+    const SavedArray* steps = find("optimizer.steps");
+    if (steps == nullptr || steps->values.size() != 1 || !(steps->values[0] >= 0.0))
+        throw Error("load_state: no optimizer step count (array 'optimizer.steps') in the checkpoint");
+    const auto own = buffers();
+    for (const SavedArray& a : arrays) {
+        const bool optimizer_array = a.name.rfind("optimizer.", 0) == 0 || a.name.rfind("sgd.", 0) == 0 ||
+                                     a.name.rfind("adam.", 0) == 0;
+        if (!optimizer_array || &a == steps) continue;
+        const auto it = std::find_if(own.begin(), own.end(), [&](const auto& b) { return a.name == b.first; });
+        if (it == own.end())
+            throw Error("load_state: the checkpoint holds '" + a.name + "', which this optimizer does not use");
+        if (a.values.size() != numel())
+            throw Error("load_state: '" + a.name + "' holds " + std::to_string(a.values.size()) + " values, the optimizer has " +
+                        std::to_string(numel()) + " parameters");
+    }
+    steps_ = static_cast<std::size_t>(steps->values[0]);
+    for (const auto& [name, buffer] : own) {
+        const SavedArray* a = find(name);
+        if (a != nullptr) *buffer = a->values;
+        else buffer->clear();
+    }
+}
+
 // ---- SGD
 
 SGD::SGD(const std::vector<Value>& params, double lr, double momentum, double weight_decay)

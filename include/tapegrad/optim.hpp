@@ -14,8 +14,10 @@
 #include <cstddef>
 #include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
+#include "tapegrad/serialize.hpp"
 #include "tapegrad/tensor.hpp"
 #include "tapegrad/value.hpp"
 
@@ -53,6 +55,14 @@ public:
     /// Number of scalars being optimized.
     std::size_t numel() const { return data_.size(); }
 
+    /// What a resumed run needs, as named float64 arrays for a checkpoint beside the model's:
+    /// "optimizer.steps" (a scalar) and the rule's buffers, one value per optimized scalar
+    /// ("sgd.momentum"; "adam.m" and "adam.v"), absent until the first step makes them.
+    Checkpoint state() const;
+    /// Restores what state() wrote (other arrays, such as the model's, are ignored). Checks
+    /// first: on Error (no step count, a buffer of another optimizer or size) nothing changes.
+    void load_state(const Checkpoint& arrays);
+
 protected:
     Optimizer(const char* name, double lr);
     /// Adds scalar parameters; raises Error naming the index of any that is not a parameter.
@@ -64,6 +74,8 @@ protected:
     /// The rule: updates p (all parameters, flat) in place from g; steps() is already the 1-based
     /// number of this step.
     virtual void update(std::span<double> p, std::span<const double> g) = 0;
+    /// The rule's buffers by name, for state() and load_state() (none for plain SGD).
+    virtual std::vector<std::pair<const char*, std::vector<double>*>> buffers() { return {}; }
 
 private:
     std::vector<std::unique_ptr<detail::ParamSource>> sources_;
@@ -81,6 +93,7 @@ public:
 
 protected:
     void update(std::span<double> p, std::span<const double> g) override;
+    std::vector<std::pair<const char*, std::vector<double>*>> buffers() override { return {{"sgd.momentum", &buf_}}; }
 
 private:
     void check_options() const;
@@ -102,6 +115,9 @@ public:
 protected:
     Adam(const char* name, double lr, double beta1, double beta2, double eps, double weight_decay, bool decoupled);
     void update(std::span<double> p, std::span<const double> g) override;
+    std::vector<std::pair<const char*, std::vector<double>*>> buffers() override {
+        return {{"adam.m", &m_}, {"adam.v", &v_}};
+    }
 
 private:
     double beta1_, beta2_, eps_, weight_decay_;

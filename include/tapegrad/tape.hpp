@@ -365,6 +365,19 @@ public:
     // destructors, so a warm step reuses them (engine/pool.cpp).
     detail::BufferPools& buffer_pools();
 
+    // An optional callback the sweep calls right after each entry's backward kernel, with the
+    // entry's index (a sweep visits entries in decreasing index order). For work that overlaps
+    // the rest of the backward pass, such as tapegrad::dist::DataParallel's all-reduces; unset
+    // (nullptr) by default, when it costs the sweep one predictable branch per entry. The hook
+    // must not record on or clear this tape.
+    using EntryHook = void (*)(void* context, std::size_t entry);
+    void set_entry_hook(EntryHook hook, void* context) {
+        entry_hook_ = hook;
+        entry_hook_context_ = context;
+    }
+    EntryHook entry_hook() const { return entry_hook_; }
+    void* entry_hook_context() const { return entry_hook_context_; }
+
 private:
     friend class NoGrad;
 
@@ -398,6 +411,8 @@ private:
     std::size_t fused_ops_ = 0;  // ops recorded by fusing into an existing node
     const detail::Node* sealed_ = nullptr;  // where the next node went when the last entry was recorded
     std::unique_ptr<detail::BufferPools, detail::BufferPoolsDeleter> buffer_pools_;  // made on first use
+    EntryHook entry_hook_ = nullptr;  // set_entry_hook()
+    void* entry_hook_context_ = nullptr;
 };
 
 // While alive, ops on the current thread's current tape record no partials: their results are

@@ -56,5 +56,9 @@ std::unique_ptr<Trainable> make_scalar_model(const TrainOptions& o);
 // The tensor engine: a Sequential of Linear and ReLU, f32, binary cross-entropy on the logit for
 // one output, softmax cross-entropy for several, MSE for regression.
 std::unique_ptr<Trainable> make_tensor_model(const TrainOptions& o);
+// The tensor model data-parallel over MPI ranks (tools/cli/train_distributed.cpp); UsageError in
+// a build without MPI. distributed_root(): true on rank 0, which alone prints and writes files.
+std::unique_ptr<Trainable> make_distributed_tensor_model(const TrainOptions& o);
+bool distributed_root();
 
 }  // namespace tapegrad::cli

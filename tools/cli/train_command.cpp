@@ -57,6 +57,8 @@ constexpr const char* kHelp =
     "                    matmul per layer and batch; one output uses binary cross-entropy on the\n"
     "                    logit, several softmax cross-entropy (no L2)\n"
     "                    Regression: one output and MSE on either engine.\n"
+    "  --distributed     with --tensor, under mpirun: data-parallel over the ranks, each on its\n"
+    "                    share of every batch; rank 0 prints and saves (docs/DISTRIBUTED.md)\n"
     "training:\n"
     "  --epochs N        passes over the data (default 100; 0 only evaluates)\n"
     "  --batch N         points per step (default: all of them)\n"
@@ -80,7 +82,7 @@ struct Args {
     double noise = -1.0, lr = 0.0, test_split = 0.0;
     bool no_header = false;
     std::uint64_t seed = 1;
-    bool tensor = false;
+    bool tensor = false, distributed = false;
 };
 
 Args parse(const std::vector<std::string>& args) {
@@ -108,10 +110,12 @@ Args parse(const std::vector<std::string>& args) {
         else if (o == "--task") a.task = option_value(args, i);
         else if (o == "--test-split") a.test_split = parse_number(o, option_value(args, i), 1e-9, 1.0 - 1e-9);
         else if (o == "--report") a.report = option_value(args, i);
+        else if (o == "--distributed") a.distributed = true;
         else throw UsageError("unknown option '" + o + "'");
     }
     if (a.optimizer != "sgd" && a.optimizer != "adam")
         throw UsageError("--optimizer: '" + a.optimizer + "' is not sgd or adam");
+    if (a.distributed && !a.tensor) throw UsageError("--distributed needs --tensor");
     if (!a.csv.empty() && a.target.empty()) throw UsageError("--csv needs --target COLUMN naming the labels");
     if (a.csv.empty() && !a.target.empty()) throw UsageError("--target is for --csv");
     if (a.csv.empty() && (a.no_header || a.skip_rows || !a.task.empty()))
@@ -140,7 +144,7 @@ int train(const std::vector<std::string>& args) {
             std::fputs(kHelp, stdout);
             return 0;
         }
-    const Args a = parse(args);
+    Args a = parse(args);
 
     data::Dataset d, test;
     std::string source;
@@ -184,7 +188,14 @@ int train(const std::vector<std::string>& args) {
                          std::to_string(d.classes) + " classes (use " +
                          (d.classes == 2 ? std::string("1 or 2") : std::to_string(d.classes)) + ")");
 
-    std::unique_ptr<Trainable> model = a.tensor ? make_tensor_model(o) : make_scalar_model(o);
+    std::unique_ptr<Trainable> model = a.distributed ? make_distributed_tensor_model(o)
+                                       : a.tensor    ? make_tensor_model(o)
+                                                     : make_scalar_model(o);
+    if (a.distributed && !distributed_root()) {  // rank 0 alone prints and writes files
+        if (std::freopen("/dev/null", "w", stdout) == nullptr) throw std::runtime_error("cannot silence stdout");
+        a.plot.clear();
+        a.report.clear();
+    }
     if (!a.load.empty()) model->load(a.load);
     if (regression)
         std::printf("%s, %zu parameters; %s: %zu points, %zu features, target '%s'\n", model->describe().c_str(),
