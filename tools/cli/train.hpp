@@ -8,7 +8,9 @@
 #include <vector>
 
 #include <tapegrad/data.hpp>
+#include <tapegrad/nn/module.hpp>
 #include <tapegrad/serialize.hpp>
+#include <tapegrad/tensor.hpp>
 
 namespace tapegrad::cli {
 
@@ -49,6 +51,13 @@ inline int decide(const double* s, std::size_t outputs) {
     return static_cast<int>(best);
 }
 inline int decide(const std::vector<double>& s) { return decide(s.data(), s.size()); }
+
+// The tensor models' mean loss over `rows`, one matmul per layer: MSE for regression, binary
+// cross-entropy on the logit for one output, softmax cross-entropy for several. Adds the rows
+// classified right to `correct` (classification only). Shared by the one-process and the
+// data-parallel tensor models (train_tensor.cpp).
+Tensor tensor_batch_loss(nn::Sequential& model, const data::Dataset& d, std::span<const std::size_t> rows,
+                         bool regression, std::size_t outputs, std::size_t& correct);
 
 // The scalar engine: an nn::MLP trained micrograd-style (hinge loss for one output, softmax
 // cross-entropy for several, MSE for regression; L2 of 1e-4).

@@ -100,28 +100,8 @@ public:
     }
 
 private:
-    // The rows' mean loss, as the tensor engine's model computes it (train_tensor.cpp).
     Tensor forward_loss(const data::Dataset& d, std::span<const std::size_t> rows, std::size_t& correct) {
-        std::vector<double> x;
-        x.reserve(rows.size() * d.features);
-        std::vector<std::int64_t> labels;
-        std::vector<double> targets;
-        for (std::size_t i : rows) {
-            x.insert(x.end(), d.row(i), d.row(i) + d.features);
-            if (regression_) {
-                targets.push_back(d.t[i]);
-            } else {
-                labels.push_back(d.y[i]);
-                targets.push_back(d.y[i]);
-            }
-        }
-        const auto n = static_cast<std::int64_t>(rows.size());
-        const Tensor out = model_(Tensor::from(x, {n, static_cast<std::int64_t>(d.features)}));
-        if (regression_) return nn::mse_loss(out, Tensor::from(targets, {n, 1}));
-        const std::vector<double> scores = out.to_vector();
-        for (std::size_t k = 0; k < rows.size(); ++k) correct += decide(scores.data() + k * outputs_, outputs_) == d.y[rows[k]];
-        return outputs_ == 1 ? nn::binary_cross_entropy_with_logits(out, Tensor::from(targets, {n, 1}))
-                             : nn::cross_entropy(out, labels);
+        return tensor_batch_loss(model_, d, rows, regression_, outputs_, correct);
     }
 
     dist::Context& ctx_;
