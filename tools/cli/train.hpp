@@ -58,6 +58,11 @@ inline int decide(const std::vector<double>& s) { return decide(s.data(), s.size
 // data-parallel tensor models (train_tensor.cpp).
 Tensor tensor_batch_loss(nn::Sequential& model, const data::Dataset& d, std::span<const std::size_t> rows,
                          bool regression, std::size_t outputs, std::size_t& correct);
+// The same without recording, on a cleared tape: the mean loss (0 for no rows).
+double tensor_evaluate(nn::Sequential& model, const data::Dataset& d, std::span<const std::size_t> rows,
+                       bool regression, std::size_t outputs, std::size_t& correct);
+// The model's outputs for one row of `inputs` features, without recording.
+std::vector<double> tensor_outputs(nn::Sequential& model, const double* x, std::int64_t inputs);
 
 // The scalar engine: an nn::MLP trained micrograd-style (hinge loss for one output, softmax
 // cross-entropy for several, MSE for regression; L2 of 1e-4).

@@ -69,21 +69,11 @@ public:
 
     // Every rank holds the same model: evaluation runs locally, on all the rows.
     double evaluate(const data::Dataset& d, std::span<const std::size_t> rows, std::size_t& correct) override {
-        Tape& tape = Tape::current();
-        tape.clear();
-        NoGrad no_grad;
-        const double value = rows.empty() ? 0.0 : forward_loss(d, rows, correct).item();
-        tape.clear();
-        return value;
+        return tensor_evaluate(model_, d, rows, regression_, outputs_, correct);
     }
 
     std::vector<double> outputs(const double* x) override {
-        Tape& tape = Tape::current();
-        tape.clear();
-        NoGrad no_grad;
-        const std::vector<double> s = model_(Tensor::from(std::vector<double>(x, x + inputs_), {1, inputs_})).to_vector();
-        tape.clear();
-        return s;
+        return tensor_outputs(model_, x, inputs_);
     }
 
     void set_lr(double lr) override { opt_->set_lr(lr); }

@@ -40,21 +40,11 @@ public:
     }
 
     double evaluate(const data::Dataset& d, std::span<const std::size_t> rows, std::size_t& correct) override {
-        Tape& tape = Tape::current();
-        tape.clear();
-        NoGrad no_grad;
-        const double value = rows.empty() ? 0.0 : forward_loss(d, rows, correct).item();
-        tape.clear();
-        return value;
+        return tensor_evaluate(model_, d, rows, regression_, outputs_, correct);
     }
 
     std::vector<double> outputs(const double* x) override {
-        Tape& tape = Tape::current();
-        tape.clear();
-        NoGrad no_grad;
-        const std::vector<double> s = model_(Tensor::from(std::vector<double>(x, x + inputs_), {1, inputs_})).to_vector();
-        tape.clear();
-        return s;
+        return tensor_outputs(model_, x, inputs_);
     }
 
     void set_lr(double lr) override { opt_->set_lr(lr); }
@@ -77,6 +67,25 @@ private:
 };
 
 }  // namespace
+
+double tensor_evaluate(nn::Sequential& model, const data::Dataset& d, std::span<const std::size_t> rows,
+                       bool regression, std::size_t outputs, std::size_t& correct) {
+    Tape& tape = Tape::current();
+    tape.clear();
+    NoGrad no_grad;
+    const double value = rows.empty() ? 0.0 : tensor_batch_loss(model, d, rows, regression, outputs, correct).item();
+    tape.clear();
+    return value;
+}
+
+std::vector<double> tensor_outputs(nn::Sequential& model, const double* x, std::int64_t inputs) {
+    Tape& tape = Tape::current();
+    tape.clear();
+    NoGrad no_grad;
+    const std::vector<double> s = model(Tensor::from(std::vector<double>(x, x + inputs), {1, inputs})).to_vector();
+    tape.clear();
+    return s;
+}
 
 Tensor tensor_batch_loss(nn::Sequential& model, const data::Dataset& d, std::span<const std::size_t> rows,
                          bool regression, std::size_t outputs, std::size_t& correct) {
