@@ -8,7 +8,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <vector>
 
 #include <cblas.h>
@@ -111,9 +110,7 @@ CoreChoice choose_core(const CpuId& cpu, std::string_view detected, bool user_se
 
 namespace {
 
-extern "C" {
-using DynamicInit = void (*)();
-}
+using DynamicInit = void (*)();  // OpenBLAS's gotoblas_dynamic_init and _quit
 
 // A few products, transposed and not, against a plain loop in double: a kernel that computes
 // wrong results on this CPU (or crashes) shows here, before any user's matmul runs on it.

@@ -9,6 +9,7 @@
 
 #include <tapegrad/data.hpp>
 #include <tapegrad/nn/module.hpp>
+#include <tapegrad/optim.hpp>
 #include <tapegrad/serialize.hpp>
 #include <tapegrad/tensor.hpp>
 
@@ -51,6 +52,11 @@ inline int decide(const double* s, std::size_t outputs) {
     return static_cast<int>(best);
 }
 inline int decide(const std::vector<double>& s) { return decide(s.data(), s.size()); }
+
+// The tensor models' network: Linear layers of `sizes` (f32) with ReLU between them, drawn from
+// gen; and their optimizer (Adam or SGD, as the options say).
+void build_tensor_mlp(nn::Sequential& model, const std::vector<std::size_t>& sizes, Generator& gen);
+std::unique_ptr<optim::Optimizer> make_tensor_optimizer(const std::vector<Tensor>& params, const TrainOptions& o);
 
 // The tensor models' mean loss over `rows`, one matmul per layer: MSE for regression, binary
 // cross-entropy on the logit for one output, softmax cross-entropy for several. Adds the rows

@@ -24,17 +24,12 @@ dist::Context& context() {
 class DistributedTensorModel final : public Trainable {
 public:
     explicit DistributedTensorModel(const TrainOptions& o) : ctx_(context()), gen_(o.seed) {
-        for (std::size_t i = 1; i < o.sizes.size(); ++i) {
-            if (i > 1) model_.push_back(nn::ReLU());
-            model_.push_back(nn::Linear(static_cast<std::int64_t>(o.sizes[i - 1]), static_cast<std::int64_t>(o.sizes[i]),
-                                        true, DType::f32, gen_));
-        }
+        build_tensor_mlp(model_, o.sizes, gen_);
         const std::vector<Tensor> params = model_.parameters();
         dist::broadcast_parameters(params, ctx_);
         ddp_ = std::make_unique<dist::DataParallel>(params, ctx_, dist::DataParallelOptions{.reduce = dist::Reduce::sum});
         for (const Tensor& p : params) count_ += static_cast<std::size_t>(p.numel());
-        if (o.optimizer == "adam") opt_ = std::make_unique<optim::Adam>(params, o.lr);
-        else opt_ = std::make_unique<optim::SGD>(params, o.lr);
+        opt_ = make_tensor_optimizer(params, o);
         outputs_ = o.sizes.back();
         inputs_ = static_cast<std::int64_t>(o.sizes.front());
         regression_ = o.regression;

@@ -13,15 +13,10 @@ namespace {
 class TensorModel final : public Trainable {
 public:
     explicit TensorModel(const TrainOptions& o) : gen_(o.seed) {
-        for (std::size_t i = 1; i < o.sizes.size(); ++i) {
-            if (i > 1) model_.push_back(nn::ReLU());
-            model_.push_back(nn::Linear(static_cast<std::int64_t>(o.sizes[i - 1]), static_cast<std::int64_t>(o.sizes[i]),
-                                        true, DType::f32, gen_));
-        }
+        build_tensor_mlp(model_, o.sizes, gen_);
         const std::vector<Tensor> params = model_.parameters();
         for (const Tensor& p : params) count_ += static_cast<std::size_t>(p.numel());
-        if (o.optimizer == "adam") opt_ = std::make_unique<optim::Adam>(params, o.lr);
-        else opt_ = std::make_unique<optim::SGD>(params, o.lr);
+        opt_ = make_tensor_optimizer(params, o);
         outputs_ = o.sizes.back();
         inputs_ = static_cast<std::int64_t>(o.sizes.front());
         regression_ = o.regression;
@@ -67,6 +62,19 @@ private:
 };
 
 }  // namespace
+
+void build_tensor_mlp(nn::Sequential& model, const std::vector<std::size_t>& sizes, Generator& gen) {
+    for (std::size_t i = 1; i < sizes.size(); ++i) {
+        if (i > 1) model.push_back(nn::ReLU());
+        model.push_back(nn::Linear(static_cast<std::int64_t>(sizes[i - 1]), static_cast<std::int64_t>(sizes[i]), true,
+                                   DType::f32, gen));
+    }
+}
+
+std::unique_ptr<optim::Optimizer> make_tensor_optimizer(const std::vector<Tensor>& params, const TrainOptions& o) {
+    if (o.optimizer == "adam") return std::make_unique<optim::Adam>(params, o.lr);
+    return std::make_unique<optim::SGD>(params, o.lr);
+}
 
 double tensor_evaluate(nn::Sequential& model, const data::Dataset& d, std::span<const std::size_t> rows,
                        bool regression, std::size_t outputs, std::size_t& correct) {
