@@ -8,11 +8,7 @@ install(TARGETS tapegrad EXPORT tapegradTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-# include/tapegrad/ops is a link to ops/ in the source tree; install the real headers there.
-install(DIRECTORY include/tapegrad DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-        PATTERN "ops" EXCLUDE)
-install(DIRECTORY ops/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tapegrad/ops
-        FILES_MATCHING PATTERN "*.hpp")
+install(DIRECTORY include/tapegrad DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES ${PROJECT_BINARY_DIR}/include/tapegrad/version.hpp
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tapegrad)
 

@@ -21,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include "detail.hpp"
+#include "tapegrad/value.hpp"
 #include "tapegrad/error.hpp"
 #include "tapegrad/log.hpp"
 #include "tapegrad/tensor_impl.hpp"
@@ -303,7 +304,7 @@ DataParallel::DataParallel(const std::vector<Value>& params, const Context& ctx,
     detail::check_same_params(op, detail::Kind::value, std::vector<detail::ParamDesc>(params.size()), ctx);
     for (const Value& v : params) {
         Param p;
-        p.node = v.node();
+        p.node = tapegrad::detail::ValueAccess::node(v);
         impl_->params.push_back(p);
     }
     impl_->make_buckets(std::vector<DType>(params.size(), DType::f64));

@@ -156,7 +156,7 @@ void broadcast_parameters(const std::vector<Value>& params, const Context& ctx) 
     std::vector<double> values(params.size());
     for (std::size_t i = 0; i < params.size(); ++i) values[i] = params[i].data();
     detail::check_mpi(MPI_Bcast(values.data(), static_cast<int>(values.size()), MPI_DOUBLE, 0, detail::comm_of(ctx)), op);
-    for (std::size_t i = 0; i < params.size(); ++i) params[i].node()->value = values[i];
+    for (std::size_t i = 0; i < params.size(); ++i) Value(params[i]).set_data(values[i]);  // a copy of the handle
 }
 
 namespace {

@@ -6,22 +6,25 @@
 
 #include <fmt/format.h>
 
+#include "tapegrad/value.hpp"
+
 namespace tapegrad {
 
 std::string to_dot(const Value& root) {
-    root.check("to_dot");
+    detail::ValueAccess::check(root, "to_dot");
+    detail::Node* const root_node = detail::ValueAccess::node(root);
     std::unordered_map<const detail::Node*, std::size_t> id;  // node -> its number in the picture
-    std::vector<detail::Node*> stack{root.node()};
+    std::vector<detail::Node*> stack{root_node};
     std::string nodes, arrows;
-    id.emplace(root.node(), 0);
+    id.emplace(root_node, 0);
     while (!stack.empty()) {
         detail::Node* node = stack.back();
         stack.pop_back();
         const std::size_t me = id.at(node);
-        const char* fill = node->op == ops::code_of<ops::Leaf> ? "lightgrey" : "white";
+        const char* fill = node->op == detail::code_of<ops::Leaf> ? "lightgrey" : "white";
         // A fused node (Note [fusing temporaries]) names its ops in order: "dot, +", "-, pow, *",
         // and past three "*, +, ..., tanh (5 ops)".
-        const auto name = [](unsigned code) { return ops::ScalarOps::names[code]; };
+        const auto name = [](std::uint8_t code) { return detail::op_name(code); };
         std::string op = name(node->first_op);
         if (node->fused >= 2) op += fmt::format(", {}", name(node->second_op));
         if (node->fused >= 3) op += ", ...";

@@ -7,7 +7,7 @@
 
 #include "tapegrad/anomaly.hpp"
 #include "tapegrad/log.hpp"
-#include "tapegrad/value.hpp"  // the op names, for anomaly messages
+#include "tapegrad/detail/op_table.hpp"  // the op names, for anomaly messages
 
 #include "fp_control.hpp"
 
@@ -29,7 +29,7 @@ Tape& Tape::current() {
 }
 
 void Tape::clear() {
-    logger().trace("tape clear: {} ops in {} nodes, {} edges, generation {}", size(), node_count(), edge_count(), generation_);
+    logger().trace("tape clear: {} ops in {} nodes, {} edges, generation {}", op_count(), node_count(), edge_count(), generation_);
     nodes_.rewind();
     edges_.rewind();
     entries_.clear();
@@ -171,7 +171,7 @@ void Tape::sweep_nodes_checked(std::size_t begin, std::size_t end) {
             double& parent = *node.edges[k].parent_grad;
             parent += contribution;
             if (!std::isfinite(contribution) || !std::isfinite(parent)) [[unlikely]]
-                detail::throw_anomaly("backward", ops::ScalarOps::names[node.op], i,
+                detail::throw_anomaly("backward", detail::op_name(node.op), i,
                                       std::isfinite(contribution) ? parent : contribution);
         }
     }

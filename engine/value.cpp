@@ -1,6 +1,8 @@
 // Value's out-of-line parts: leaves, parameters, backward, and the errors handles raise.
 #include "tapegrad/value.hpp"
 
+#include "tapegrad/value.hpp"
+
 #include <mutex>
 #include <ostream>
 #include <string>
@@ -46,7 +48,7 @@ ParameterPool& parameter_pool() {
 Value::Value(double x) : Value(Tape::current(), x) {}
 
 Value::Value(Tape& tape, double x) {
-    node_ = tape.record(x, ops::code_of<ops::Leaf>, 0);
+    node_ = tape.record(x, detail::code_of<ops::Leaf>, 0);
     tape_ = &tape;
     generation_ = tape.generation();
 }
@@ -59,8 +61,8 @@ Value Value::parameter(double x) {
         node = static_cast<detail::Node*>(p.pool.malloc());
     }
     if (node == nullptr) throw Error("parameter: out of memory");
-    *node = detail::Node{x, 0.0, nullptr, 0, ops::code_of<ops::Leaf>, ops::code_of<ops::Leaf>, 0, 0};
-    return wrap(node, nullptr);
+    *node = detail::Node{x, 0.0, nullptr, 0, detail::code_of<ops::Leaf>, detail::code_of<ops::Leaf>, 0, 0};
+    return detail::ValueAccess::wrap(node, nullptr);
 }
 
 void Value::release_parameter(Value& p) {
@@ -75,7 +77,7 @@ void Value::release_parameter(Value& p) {
 
 void Value::set_data(double x) {
     check("set_data");
-    if (node_->op != ops::code_of<ops::Leaf>)
+    if (node_->op != detail::code_of<ops::Leaf>)
         throw Error(std::string("set_data: only leaves and parameters can be assigned, this value is the result of '") +
                     op() + "'");
     node_->value = x;
@@ -83,7 +85,7 @@ void Value::set_data(double x) {
 
 bool Value::is_leaf() const {
     check("is_leaf");
-    return node_->op == ops::code_of<ops::Leaf>;
+    return node_->op == detail::code_of<ops::Leaf>;
 }
 
 bool Value::valid() const {
@@ -93,7 +95,7 @@ bool Value::valid() const {
 
 const char* Value::op() const {
     check("op");
-    return ops::ScalarOps::names[node_->op];
+    return detail::op_name(node_->op);
 }
 
 std::ostream& operator<<(std::ostream& os, const Value& v) {

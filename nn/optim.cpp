@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 
+#include "tapegrad/value.hpp"
 #include "tapegrad/error.hpp"
 #include "tapegrad/tensor_impl.hpp"
 
@@ -93,7 +94,7 @@ void Optimizer::add(const char* name, const std::vector<Value>& params) {
         if (!params[i].is_parameter())
             throw Error(std::string(name) + ": element " + std::to_string(i) + " of " + std::to_string(params.size()) +
                         " is not a parameter (make it with Value::parameter so that it survives Tape::clear())");
-        nodes.push_back(params[i].node());
+        nodes.push_back(tapegrad::detail::ValueAccess::node(params[i]));
     }
     add(std::make_unique<ValueSource>(std::move(nodes)));
 }

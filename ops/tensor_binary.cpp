@@ -1,44 +1,12 @@
-// Elementwise tensor ops of two tensors with NumPy broadcasting: each op's value and partials side
-// by side, then the recorder they share.
+// Elementwise tensor ops of two tensors with NumPy broadcasting: the kernels that run a binary
+// rule (tapegrad/ops/elementwise.hpp) over every element pair, and the bindings.
 //
 // Backward: ga += reduce(gy * dy/da) over the dims a was stretched along (and likewise b). The
 // stretched dims read and write ga with stride 0, so the sum happens in the loop itself.
 #include <algorithm>
 
+#include "tapegrad/ops/elementwise.hpp"
 #include "tapegrad/tensor_impl.hpp"
-
-namespace tapegrad::ops::tensor {
-
-// d(a + b)/da = 1, d(a + b)/db = 1
-struct Add {
-    static constexpr const char* name = "add";
-    template <class T> static T value(T a, T b) { return a + b; }
-    template <class T> static T da(T, T, T) { return T(1); }
-    template <class T> static T db(T, T, T) { return T(1); }
-};
-// d(a - b)/da = 1, d(a - b)/db = -1
-struct Sub {
-    static constexpr const char* name = "sub";
-    template <class T> static T value(T a, T b) { return a - b; }
-    template <class T> static T da(T, T, T) { return T(1); }
-    template <class T> static T db(T, T, T) { return T(-1); }
-};
-// d(a b)/da = b, d(a b)/db = a
-struct Mul {
-    static constexpr const char* name = "mul";
-    template <class T> static T value(T a, T b) { return a * b; }
-    template <class T> static T da(T, T b, T) { return b; }
-    template <class T> static T db(T a, T, T) { return a; }
-};
-// d(a / b)/da = 1 / b, d(a / b)/db = -a / b^2 = -y / b
-struct Div {
-    static constexpr const char* name = "div";
-    template <class T> static T value(T a, T b) { return a / b; }
-    template <class T> static T da(T, T b, T) { return T(1) / b; }
-    template <class T> static T db(T, T b, T y) { return -y / b; }
-};
-
-}  // namespace tapegrad::ops::tensor
 
 namespace tapegrad::detail {
 
@@ -170,11 +138,9 @@ Tensor binary(const Tensor& x, const Tensor& z) {
 
 namespace tapegrad {
 
-namespace ot = ops::tensor;
-
-Tensor operator+(const Tensor& a, const Tensor& b) { return detail::binary<ot::Add>(a, b); }
-Tensor operator-(const Tensor& a, const Tensor& b) { return detail::binary<ot::Sub>(a, b); }
-Tensor operator*(const Tensor& a, const Tensor& b) { return detail::binary<ot::Mul>(a, b); }
-Tensor operator/(const Tensor& a, const Tensor& b) { return detail::binary<ot::Div>(a, b); }
+Tensor operator+(const Tensor& a, const Tensor& b) { return detail::binary<ops::Add>(a, b); }
+Tensor operator-(const Tensor& a, const Tensor& b) { return detail::binary<ops::Sub>(a, b); }
+Tensor operator*(const Tensor& a, const Tensor& b) { return detail::binary<ops::Mul>(a, b); }
+Tensor operator/(const Tensor& a, const Tensor& b) { return detail::binary<ops::Div>(a, b); }
 
 }  // namespace tapegrad

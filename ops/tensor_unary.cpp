@@ -1,104 +1,11 @@
-// Elementwise tensor ops of one tensor (and an optional double constant): each op's value and its
-// derivative side by side, then the one recorder they share. Adding an op: write its struct and a
-// one-line binding at the end (plus its declaration in tensor.hpp).
+// Elementwise tensor ops of one tensor (and an optional double constant): the kernels that run an
+// elementwise rule (tapegrad/ops/elementwise.hpp) over every element, and the bindings.
 //
 // Backward (the vector-Jacobian product of an elementwise op) is gx += gy * partial(x, y, c).
 #include <cmath>
 
+#include "tapegrad/ops/elementwise.hpp"
 #include "tapegrad/tensor_impl.hpp"
-
-namespace tapegrad::ops::tensor {
-
-// d(x + c)/dx = 1
-struct AddC {
-    static constexpr const char* name = "add";
-    template <class T> static T value(T x, T c) { return x + c; }
-    template <class T> static T partial(T, T, T) { return T(1); }
-};
-// d(c - x)/dx = -1
-struct RSubC {
-    static constexpr const char* name = "sub";
-    template <class T> static T value(T x, T c) { return c - x; }
-    template <class T> static T partial(T, T, T) { return T(-1); }
-};
-// d(x c)/dx = c
-struct MulC {
-    static constexpr const char* name = "mul";
-    template <class T> static T value(T x, T c) { return x * c; }
-    template <class T> static T partial(T, T, T c) { return c; }
-};
-// d(x / c)/dx = 1 / c
-struct DivC {
-    static constexpr const char* name = "div";
-    template <class T> static T value(T x, T c) { return x / c; }
-    template <class T> static T partial(T, T, T c) { return T(1) / c; }
-};
-// d(c / x)/dx = -c / x^2 = -y / x
-struct RDivC {
-    static constexpr const char* name = "div";
-    template <class T> static T value(T x, T c) { return c / x; }
-    template <class T> static T partial(T x, T y, T) { return -y / x; }
-};
-// d(-x)/dx = -1
-struct Neg {
-    static constexpr const char* name = "neg";
-    template <class T> static T value(T x, T) { return -x; }
-    template <class T> static T partial(T, T, T) { return T(-1); }
-};
-// d(x^c)/dx = c x^(c-1); 0 for c = 0 (as PyTorch)
-struct PowC {
-    static constexpr const char* name = "pow";
-    template <class T> static T value(T x, T c) { return std::pow(x, c); }
-    template <class T> static T partial(T x, T, T c) { return c == T(0) ? T(0) : c * std::pow(x, c - T(1)); }
-};
-// d relu(x)/dx = 1 if x > 0 else 0
-struct Relu {
-    static constexpr const char* name = "relu";
-    template <class T> static T value(T x, T) { return x > T(0) ? x : T(0); }
-    template <class T> static T partial(T x, T, T) { return x > T(0) ? T(1) : T(0); }
-};
-// d tanh(x)/dx = 1 - tanh(x)^2
-struct Tanh {
-    static constexpr const char* name = "tanh";
-    template <class T> static T value(T x, T) { return std::tanh(x); }
-    template <class T> static T partial(T, T y, T) { return T(1) - y * y; }
-};
-// d sigmoid(x)/dx = y (1 - y); the two branches never overflow exp
-struct Sigmoid {
-    static constexpr const char* name = "sigmoid";
-    template <class T> static T value(T x, T) {
-        if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-        const T e = std::exp(x);
-        return e / (T(1) + e);
-    }
-    template <class T> static T partial(T, T y, T) { return y * (T(1) - y); }
-};
-// d exp(x)/dx = exp(x)
-struct Exp {
-    static constexpr const char* name = "exp";
-    template <class T> static T value(T x, T) { return std::exp(x); }
-    template <class T> static T partial(T, T y, T) { return y; }
-};
-// d log(x)/dx = 1 / x
-struct Log {
-    static constexpr const char* name = "log";
-    template <class T> static T value(T x, T) { return std::log(x); }
-    template <class T> static T partial(T x, T, T) { return T(1) / x; }
-};
-// d sqrt(x)/dx = 1 / (2 sqrt(x))
-struct Sqrt {
-    static constexpr const char* name = "sqrt";
-    template <class T> static T value(T x, T) { return std::sqrt(x); }
-    template <class T> static T partial(T, T y, T) { return T(0.5) / y; }
-};
-// d |x|/dx = sign(x), 0 at 0 (as PyTorch)
-struct Abs {
-    static constexpr const char* name = "abs";
-    template <class T> static T value(T x, T) { return std::fabs(x); }
-    template <class T> static T partial(T x, T, T) { return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0)); }
-};
-
-}  // namespace tapegrad::ops::tensor
 
 namespace tapegrad::detail {
 namespace {
@@ -170,26 +77,22 @@ Tensor unary(const Tensor& x, double c = 0.0) {
 
 namespace tapegrad {
 
-namespace ot = ops::tensor;
 using detail::unary;
 
-Tensor Tensor::relu() const { return unary<ot::Relu>(*this); }
-Tensor Tensor::tanh() const { return unary<ot::Tanh>(*this); }
-Tensor Tensor::sigmoid() const { return unary<ot::Sigmoid>(*this); }
-Tensor Tensor::exp() const { return unary<ot::Exp>(*this); }
-Tensor Tensor::log() const { return unary<ot::Log>(*this); }
-Tensor Tensor::pow(double exponent) const { return unary<ot::PowC>(*this, exponent); }
-Tensor Tensor::sqrt() const { return unary<ot::Sqrt>(*this); }
-Tensor Tensor::abs() const { return unary<ot::Abs>(*this); }
+#define TAPEGRAD_BIND_UNARY(method, Rule) \
+    Tensor Tensor::method() const { return unary<ops::Rule>(*this); }
+TAPEGRAD_UNARY_OPS(TAPEGRAD_BIND_UNARY)
+#undef TAPEGRAD_BIND_UNARY
+Tensor Tensor::pow(double exponent) const { return unary<ops::PowConst>(*this, exponent); }
 
-Tensor operator+(const Tensor& a, double b) { return unary<ot::AddC>(a, b); }
-Tensor operator-(const Tensor& a, double b) { return unary<ot::AddC>(a, -b); }
-Tensor operator*(const Tensor& a, double b) { return unary<ot::MulC>(a, b); }
-Tensor operator/(const Tensor& a, double b) { return unary<ot::DivC>(a, b); }
-Tensor operator+(double a, const Tensor& b) { return unary<ot::AddC>(b, a); }
-Tensor operator-(double a, const Tensor& b) { return unary<ot::RSubC>(b, a); }
-Tensor operator*(double a, const Tensor& b) { return unary<ot::MulC>(b, a); }
-Tensor operator/(double a, const Tensor& b) { return unary<ot::RDivC>(b, a); }
-Tensor operator-(const Tensor& a) { return unary<ot::Neg>(a); }
+Tensor operator+(const Tensor& a, double b) { return unary<ops::AddConst>(a, b); }
+Tensor operator-(const Tensor& a, double b) { return unary<ops::AddConst>(a, -b); }
+Tensor operator*(const Tensor& a, double b) { return unary<ops::MulConst>(a, b); }
+Tensor operator/(const Tensor& a, double b) { return unary<ops::DivConst>(a, b); }
+Tensor operator+(double a, const Tensor& b) { return unary<ops::AddConst>(b, a); }
+Tensor operator-(double a, const Tensor& b) { return unary<ops::RSubConst>(b, a); }
+Tensor operator*(double a, const Tensor& b) { return unary<ops::MulConst>(b, a); }
+Tensor operator/(double a, const Tensor& b) { return unary<ops::RDivConst>(b, a); }
+Tensor operator-(const Tensor& a) { return unary<ops::Neg>(a); }
 
 }  // namespace tapegrad

@@ -1,6 +1,8 @@
 // Entries: ops that are not scalar nodes (the hook tensor ops use) run at their place in the sweep.
 #include <doctest/doctest.h>
 
+#include <tapegrad/value.hpp>
+
 #include <tapegrad/tapegrad.hpp>
 
 using tapegrad::Tape;
@@ -22,10 +24,10 @@ struct Triple {
 };
 Value triple(const Value& x, int* runs) {
     Tape& tape = *x.tape();
-    auto* data = tape.arena().make<Triple>(Triple{x.node(), nullptr, runs});
+    auto* data = tape.arena().make<Triple>(Triple{tapegrad::detail::ValueAccess::node(x), nullptr, runs});
     tape.record_entry(&Triple::backward, &Triple::restart, data);
     Value out(tape, 3.0 * x.data());
-    data->out = out.node();
+    data->out = tapegrad::detail::ValueAccess::node(out);
     return out;
 }
 }  // namespace

@@ -19,7 +19,7 @@ TEST_CASE("tanh(y*w + b) is one node with three partials, and its gradients are 
     Value w = 0.9, b = 0.1, y = 0.5;
     Value z = (y * w + b).tanh();
     CHECK(tape.node_count() == 4);  // w, b, y, z
-    CHECK(tape.size() == 6);        // ... recording 3 ops
+    CHECK(tape.op_count() == 6);        // ... recording 3 ops
     CHECK(tape.edge_count() == 3);
     CHECK(z.op() == std::string("tanh"));
     z.backward();

@@ -11,6 +11,7 @@
 #include "tapegrad/nn.hpp"
 #include "tapegrad/nn/losses.hpp"
 #include "tapegrad/optim.hpp"
+#include "tapegrad/scalar_op.hpp"
 #include "tapegrad/serialize.hpp"
 #include "tapegrad/tape.hpp"
 #include "tapegrad/tensor.hpp"

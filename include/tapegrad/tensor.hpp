@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "tapegrad/ops/elementwise.hpp"
 #include "tapegrad/tape.hpp"
 
 namespace tapegrad {
@@ -151,15 +152,12 @@ public:
     Tensor& fill_(double value);
     Tensor& copy_(const Tensor& src);  // same number of elements
 
-    // ---- elementwise (see also the operators below)
-    Tensor relu() const;
-    Tensor tanh() const;
-    Tensor sigmoid() const;
-    Tensor exp() const;
-    Tensor log() const;
+    // ---- elementwise (see also the operators below): relu, tanh, sigmoid, exp, log, sqrt, abs,
+    // sin, cos (tapegrad/ops/elementwise.hpp), and pow
+#define TAPEGRAD_DECLARE_UNARY(method, Rule) Tensor method() const;
+    TAPEGRAD_UNARY_OPS(TAPEGRAD_DECLARE_UNARY)
+#undef TAPEGRAD_DECLARE_UNARY
     Tensor pow(double exponent) const;
-    Tensor sqrt() const;
-    Tensor abs() const;
 
     // ---- linear algebra: [n, k] x [k, m], batched [b, n, k] x [b, k, m] (a batch of 1 or a 2-d
     // operand broadcasts), and 1-d operands as in torch.matmul.

@@ -8,11 +8,13 @@
 #include <span>
 #include <vector>
 
+#include "tapegrad/ops/elementwise.hpp"
 #include "tapegrad/tape.hpp"
 
 namespace tapegrad {
 
 namespace detail {
+struct ValueAccess;
 [[noreturn]] void throw_stale(const char* op, std::uint64_t recorded, std::uint64_t now);
 [[noreturn]] void throw_empty(const char* op);
 [[noreturn]] void throw_mixed_tapes(const char* op);
@@ -30,7 +32,7 @@ namespace detail {
 // expression templates. Only a handle no one has copied can be folded into, so any value a
 // program names or keeps keeps its own node and its grad; a named value passed as
 // std::move(v) may be folded into, and v is then empty (as after any move: moving a Value hands
-// its node over). ops/scalar_ops.hpp has the rules; Tape::size() still counts every op.
+// its node over). tapegrad/detail/record.hpp has the rules; Tape::op_count() still counts every op.
 class Value {
 public:
     Value() noexcept = default;  // an empty handle; using it raises Error
@@ -102,29 +104,17 @@ public:
     const char* op() const;     // "leaf", "+", "tanh", ...
     Tape* tape() const { return tape_; }  // nullptr for parameters
 
-    // The unary ops; each one's value and derivative are in ops/scalar_ops.hpp.
+    // The unary ops: relu, tanh, sigmoid, exp, log, sqrt, abs, sin, cos (each one's value and
+    // derivative are in tapegrad/ops/elementwise.hpp), and pow.
+#define TAPEGRAD_DECLARE_UNARY(method, Rule) \
+    Value method() const&;                   \
+    Value method() &&;
+    TAPEGRAD_UNARY_OPS(TAPEGRAD_DECLARE_UNARY)
+#undef TAPEGRAD_DECLARE_UNARY
     Value pow(double exponent) const&;
     Value pow(double exponent) &&;
     Value pow(const Value& exponent) const&;
     Value pow(const Value& exponent) &&;
-    Value relu() const&;
-    Value relu() &&;
-    Value tanh() const&;
-    Value tanh() &&;
-    Value sigmoid() const&;
-    Value sigmoid() &&;
-    Value exp() const&;
-    Value exp() &&;
-    Value log() const&;
-    Value log() &&;
-    Value sqrt() const&;
-    Value sqrt() &&;
-    Value abs() const&;
-    Value abs() &&;
-    Value sin() const&;
-    Value sin() &&;
-    Value cos() const&;
-    Value cos() &&;
 
     Value& operator+=(const Value& o);
     Value& operator-=(const Value& o);
@@ -135,7 +125,10 @@ public:
     Value& operator*=(double o);
     Value& operator/=(double o);
 
-    // For recorders and the engine: raises Error if the handle is empty or its tape was cleared.
+private:
+    friend struct detail::ValueAccess;  // recorders' and the engine's view (below)
+
+    // Raises Error if the handle is empty or its tape was cleared.
     void check(const char* op) const {
         if (tape_ != nullptr) {
             if (generation_ != tape_->generation()) [[unlikely]]
@@ -144,17 +137,35 @@ public:
             detail::throw_empty(op);
         }
     }
-    detail::Node* node() const { return node_; }
-    std::uint64_t generation() const { return generation_; }  // its tape's, when it was recorded
-    // True if no other handle names this one's node (see Note [fusing temporaries]).
-    bool sole() const { return sole_; }
+
+    detail::Node* node_ = nullptr;
+    Tape* tape_ = nullptr;  // nullptr for parameters (and for the empty handle)
+    std::uint64_t generation_ = 0;
+    double value_ = 0.0;        // the node's value, if result_
+    mutable bool sole_ = false; // a fresh op result no copy was made of (copying clears it on both)
+    bool result_ = false;       // names an op result, whose value never changes
+};
+
+namespace detail {
+// What recorders and the engine may see of a handle beyond the user API.
+struct ValueAccess {
+    // Raises Error naming op if the handle is empty or its tape was cleared.
+    static void check(const Value& v, const char* op) { v.check(op); }
+    static Node* node(const Value& v) { return v.node_; }
+    static std::uint64_t generation(const Value& v) { return v.generation_; }  // its tape's, when recorded
+    // True if no other handle names this one's node (Note [fusing temporaries]).
+    static bool sole(const Value& v) { return v.sole_; }
     // Empties the handle: an op consumed it by fusing into its node.
-    void consumed() { node_ = nullptr; tape_ = nullptr; }
+    static void consume(Value& v) {
+        v.node_ = nullptr;
+        v.tape_ = nullptr;
+    }
     // The node's value, for recorders (after check()). An op result's value never changes (only
     // leaves and parameters are assigned), so its handle carries it: the next op reads it from a
     // register instead of waiting for the node's store to reach memory. Leaves read the node.
-    double operand_value() const { return result_ ? value_ : node_->value; }
-    static Value wrap(detail::Node* node, Tape* tape) {
+    static double value(const Value& v) { return v.result_ ? v.value_ : v.node_->value; }
+    // A handle to an existing node (a parameter if tape is null).
+    static Value wrap(Node* node, Tape* tape) {
         Value v;
         v.node_ = node;
         v.tape_ = tape;
@@ -162,7 +173,7 @@ public:
         return v;
     }
     // A handle to a new op result on `tape` whose value is `value`.
-    static Value result(detail::Node* node, Tape& tape, double value) {
+    static Value result(Node* node, Tape& tape, double value) {
         Value v;
         v.node_ = node;
         v.tape_ = &tape;
@@ -172,15 +183,8 @@ public:
         v.result_ = true;
         return v;
     }
-
-private:
-    detail::Node* node_ = nullptr;
-    Tape* tape_ = nullptr;  // nullptr for parameters (and for the empty handle)
-    std::uint64_t generation_ = 0;
-    double value_ = 0.0;        // the node's value, if result_
-    mutable bool sole_ = false; // a fresh op result no copy was made of (copying clears it on both)
-    bool result_ = false;       // names an op result, whose value never changes
 };
+}  // namespace detail
 
 Value operator+(const Value& a, const Value& b);
 Value operator-(const Value& a, const Value& b);
@@ -219,4 +223,4 @@ std::ostream& operator<<(std::ostream& os, const Value& v);
 
 }  // namespace tapegrad
 
-#include "tapegrad/ops/scalar_ops.hpp"
+#include "tapegrad/ops/scalar.hpp"

@@ -1,0 +1,44 @@
+// What the tape records: scalar nodes with their partials (Node, Edge) and the entries of ops
+// that are not scalar nodes (Entry). The diagram at the top of tapegrad/tape.hpp shows how they
+// connect.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace tapegrad::detail {
+
+// One partial derivative of a node: d(node)/d(parent), and where the parent's grad lives.
+struct Edge {
+    double partial;
+    double* parent_grad;
+};
+
+// One recorded scalar. Parameters are Nodes too, living outside any tape.
+struct Node {
+    double value;
+    double grad;
+    Edge* edges;             // this node's n_edges partials
+    std::uint32_t n_edges;
+    std::uint8_t op;         // code in the scalar op table (detail/op_table.hpp); the last op if fused
+    // For pictures of fused nodes (Note [fusing temporaries] in value.hpp): the op the node was
+    // recorded with, the first op fused into it, and how many were (0: a plain node; saturates).
+    std::uint8_t first_op, second_op, fused;
+};
+
+// Every Edge points at a Node's grad; this recovers the Node (for graph walks, not for backward).
+inline Node* node_of_grad(double* grad) {
+    return reinterpret_cast<Node*>(reinterpret_cast<char*>(grad) - offsetof(Node, grad));
+}
+
+// A recorded op that is not a scalar node: backward(data) runs when the sweep reaches it;
+// restart(data), if given, zeroes the grads of its outputs before a repeated sweep.
+struct Entry {
+    std::size_t position;  // how many scalar nodes were recorded before it
+    void (*backward)(void* data);
+    void (*restart)(void* data);
+    void* data;            // in the tape's arena
+    const char* name;      // the op's name, for errors ("matmul"); may be null
+};
+
+}  // namespace tapegrad::detail
