@@ -39,6 +39,11 @@ struct OpList {
             if (is_op[i]) return i;
         throw "not in the op list";  // a compile error: code() is only evaluated at compile time
     }
+    // Calls f.template operator()<Op>() for each op, in code order (the tests iterate the list).
+    template <class F>
+    static void for_each(F&& f) {
+        (f.template operator()<Ops>(), ...);
+    }
 };
 using ScalarOps = OpList<ops::Leaf, ops::AddConst, ops::RSubConst, ops::MulConst, ops::DivConst, ops::RDivConst,
                          ops::PowConst, ops::Neg, ops::Relu, ops::Tanh, ops::Sigmoid, ops::Exp, ops::Log, ops::Sqrt,
