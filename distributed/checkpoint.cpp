@@ -8,7 +8,7 @@
 
 #include "detail.hpp"
 #include "tapegrad/error.hpp"
-#include "tapegrad/serialize.hpp"
+#include "tapegrad/checkpoint.hpp"
 
 namespace tapegrad::dist {
 

@@ -178,10 +178,10 @@ Checkpoint MLP::state() const {
         const std::vector<Neuron>& ns = layers_[l].neurons();
         for (std::size_t n = 0; n < ns.size(); ++n) {
             const std::string prefix = "layers." + std::to_string(l) + ".neurons." + std::to_string(n) + ".";
-            SavedArray w{prefix + "w", StoredType::f64, {ns[n].nin()}, {}};
+            SavedArray w{prefix + "w", DType::f64, {ns[n].nin()}, {}};
             for (const Value& v : ns[n].weights()) w.values.push_back(v.data());
             arrays.push_back(std::move(w));
-            arrays.push_back(SavedArray{prefix + "b", StoredType::f64, {}, {ns[n].bias().data()}});
+            arrays.push_back(SavedArray{prefix + "b", DType::f64, {}, {ns[n].bias().data()}});
         }
     }
     return arrays;

@@ -49,7 +49,7 @@ Checkpoint Module::state() const {
     for (const auto& [name, t] : named_parameters()) {
         SavedArray a;
         a.name = name;
-        a.type = t.dtype() == DType::f32 ? StoredType::f32 : StoredType::f64;
+        a.type = t.dtype();
         for (std::int64_t d : t.shape()) a.shape.push_back(static_cast<std::size_t>(d));
         a.values = t.to_vector();
         arrays.push_back(std::move(a));

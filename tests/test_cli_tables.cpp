@@ -10,7 +10,7 @@
 #include <doctest/doctest.h>
 
 #include <tapegrad/data.hpp>
-#include <tapegrad/serialize.hpp>
+#include <tapegrad/checkpoint.hpp>
 
 #include "cli_run.hpp"
 

@@ -10,7 +10,7 @@
 
 #include <tapegrad/data.hpp>
 #include <tapegrad/error.hpp>
-#include <tapegrad/serialize.hpp>
+#include <tapegrad/checkpoint.hpp>
 
 namespace fs = std::filesystem;
 

@@ -7,4 +7,4 @@
 #include "tapegrad/nn/mlp.hpp"
 #include "tapegrad/nn/module.hpp"
 #include "tapegrad/optim.hpp"
-#include "tapegrad/serialize.hpp"
+#include "tapegrad/checkpoint.hpp"

@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "tapegrad/serialize.hpp"
+#include "tapegrad/checkpoint.hpp"
 #include "tapegrad/tensor.hpp"
 #include "tapegrad/value.hpp"
 

@@ -12,7 +12,7 @@
 #include "tapegrad/nn/losses.hpp"
 #include "tapegrad/optim.hpp"
 #include "tapegrad/scalar_op.hpp"
-#include "tapegrad/serialize.hpp"
+#include "tapegrad/checkpoint.hpp"
 #include "tapegrad/tape.hpp"
 #include "tapegrad/tensor.hpp"
 #include "tapegrad/threads.hpp"

@@ -27,15 +27,11 @@
 #include <string>
 #include <vector>
 
+#include "tapegrad/dtype.hpp"
 #include "tapegrad/ops/elementwise.hpp"
 #include "tapegrad/tape.hpp"
 
 namespace tapegrad {
-
-enum class DType : std::uint8_t { f32, f64 };
-
-const char* dtype_name(DType dtype);   // "float32", "float64"
-std::size_t dtype_size(DType dtype);   // 4, 8
 
 // Most dims a tensor may have.
 inline constexpr int kMaxDims = 8;

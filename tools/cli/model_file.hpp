@@ -7,7 +7,7 @@
 #include <vector>
 
 #include <tapegrad/data.hpp>
-#include <tapegrad/serialize.hpp>
+#include <tapegrad/checkpoint.hpp>
 
 namespace tapegrad::cli {
 

@@ -6,7 +6,7 @@
 
 #include <tapegrad/data.hpp>
 #include <tapegrad/error.hpp>
-#include <tapegrad/serialize.hpp>
+#include <tapegrad/checkpoint.hpp>
 
 #include "commands.hpp"
 #include "model_file.hpp"

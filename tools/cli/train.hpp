@@ -10,7 +10,7 @@
 #include <tapegrad/data.hpp>
 #include <tapegrad/nn/module.hpp>
 #include <tapegrad/optim.hpp>
-#include <tapegrad/serialize.hpp>
+#include <tapegrad/checkpoint.hpp>
 #include <tapegrad/tensor.hpp>
 
 namespace tapegrad::cli {

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "tapegrad/nn/init.hpp"
-#include "tapegrad/serialize.hpp"
+#include "tapegrad/checkpoint.hpp"
 #include "tapegrad/value.hpp"
 
 namespace tapegrad::nn {

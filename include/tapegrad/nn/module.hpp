@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "tapegrad/nn/init.hpp"
-#include "tapegrad/serialize.hpp"
+#include "tapegrad/checkpoint.hpp"
 #include "tapegrad/tensor.hpp"
 
 namespace tapegrad::nn {

@@ -134,9 +134,9 @@ void Optimizer::step() {
 }
 
 Checkpoint Optimizer::state() const {
-    Checkpoint out{SavedArray{"optimizer.steps", StoredType::f64, {}, {static_cast<double>(steps_)}}};
+    Checkpoint out{SavedArray{"optimizer.steps", DType::f64, {}, {static_cast<double>(steps_)}}};
     for (const auto& [name, buffer] : const_cast<Optimizer*>(this)->buffers())
-        if (!buffer->empty()) out.push_back(SavedArray{name, StoredType::f64, {buffer->size()}, *buffer});
+        if (!buffer->empty()) out.push_back(SavedArray{name, DType::f64, {buffer->size()}, *buffer});
     return out;
 }
 

@@ -1,6 +1,6 @@
 // The checkpoint format (docs/FILE_FORMAT.md): encoding, decoding with bounds checks on every
 // read, the atomic write, and matching a file's arrays against a model's.
-#include "tapegrad/serialize.hpp"
+#include "tapegrad/checkpoint.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -80,14 +80,15 @@ private:
     std::size_t at_ = 0;
 };
 
-std::size_t element_size(StoredType t) { return t == StoredType::f32 ? 4 : 8; }
+// A dtype's code in the file (docs/FILE_FORMAT.md): 1 for f32, 2 for f64.
+std::uint8_t file_code(DType t) { return t == DType::f32 ? 1 : 2; }
 
 }  // namespace
 
-const char* name_of(StoredType type) {
+const char* name_of(DType type) {
     switch (type) {
-        case StoredType::f32: return "f32";
-        case StoredType::f64: return "f64";
+        case DType::f32: return "f32";
+        case DType::f64: return "f64";
     }
     return "unknown";
 }
@@ -108,7 +109,7 @@ std::string to_bytes(const Checkpoint& arrays, const Metadata& metadata) {
         if (a.shape.size() > kMaxRank)
             throw Error("save: array '" + a.name + "' has rank " + std::to_string(a.shape.size()) + ", at most " +
                         std::to_string(kMaxRank) + " is supported");
-        if (a.type != StoredType::f32 && a.type != StoredType::f64)
+        if (a.type != DType::f32 && a.type != DType::f64)
             throw Error("save: array '" + a.name + "' has an unknown dtype code " +
                         std::to_string(static_cast<int>(a.type)));
         if (a.values.size() != a.numel())
@@ -137,13 +138,13 @@ std::string to_bytes(const Checkpoint& arrays, const Metadata& metadata) {
     for (const SavedArray& a : arrays) {
         put_le<std::uint32_t>(out, static_cast<std::uint32_t>(a.name.size()));
         out += a.name;
-        put_u8(out, static_cast<std::uint8_t>(a.type));
+        put_u8(out, file_code(a.type));
         put_u8(out, static_cast<std::uint8_t>(a.shape.size()));
         for (std::size_t d : a.shape) put_le<std::uint64_t>(out, d);
     }
     for (const SavedArray& a : arrays) {
         for (double v : a.values) {
-            if (a.type == StoredType::f32) put_le(out, std::bit_cast<std::uint32_t>(static_cast<float>(v)));
+            if (a.type == DType::f32) put_le(out, std::bit_cast<std::uint32_t>(static_cast<float>(v)));
             else put_le(out, std::bit_cast<std::uint64_t>(v));
         }
     }
@@ -215,9 +216,9 @@ Checkpoint from_bytes(std::string_view bytes, Metadata* metadata) {
         a.name = std::string(h.take(len, "array name"));
         if (!names.insert(a.name).second) throw Error("load: two arrays are named '" + a.name + "'");
         const std::uint8_t type = h.get<std::uint8_t>("dtype");
-        if (type != static_cast<std::uint8_t>(StoredType::f32) && type != static_cast<std::uint8_t>(StoredType::f64))
+        if (type != file_code(DType::f32) && type != file_code(DType::f64))
             throw Error("load: array '" + a.name + "' has unknown dtype code " + std::to_string(type));
-        a.type = static_cast<StoredType>(type);
+        a.type = type == file_code(DType::f32) ? DType::f32 : DType::f64;
         const std::uint8_t rank = h.get<std::uint8_t>("rank");
         if (rank > kMaxRank)
             throw Error("load: array '" + a.name + "' has rank " + std::to_string(rank) + ", at most " +
@@ -229,7 +230,7 @@ Checkpoint from_bytes(std::string_view bytes, Metadata* metadata) {
             if (dim != 0 && n > body.size() / dim) n = body.size() + 1;  // more elements than bytes: caught below
             else n *= dim;
         }
-        const std::uint64_t nbytes = n * element_size(a.type);
+        const std::uint64_t nbytes = n * dtype_size(a.type);
         if (n > body.size() || data_bytes + nbytes > body.size())
             throw Error("load: array '" + a.name + "' of shape " + shape_string(a.shape) +
                         " is larger than the checkpoint");
@@ -243,7 +244,7 @@ Checkpoint from_bytes(std::string_view bytes, Metadata* metadata) {
         const std::size_t n = a.numel();
         a.values.resize(n);
         for (std::size_t k = 0; k < n; ++k) {
-            if (a.type == StoredType::f32) a.values[k] = std::bit_cast<float>(h.get<std::uint32_t>("data"));
+            if (a.type == DType::f32) a.values[k] = std::bit_cast<float>(h.get<std::uint32_t>("data"));
             else a.values[k] = std::bit_cast<double>(h.get<std::uint64_t>("data"));
         }
     }
