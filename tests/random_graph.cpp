@@ -25,15 +25,10 @@ double eval(const Instruction& in, const std::vector<double>& v) {
         case GraphOp::rdiv_c: return in.c / a;
         case GraphOp::pow_c: return std::pow(a, in.c);
         case GraphOp::neg: return -a;
-        case GraphOp::relu: return a > 0 ? a : 0;
-        case GraphOp::tanh: return std::tanh(a);
-        case GraphOp::sigmoid: return sigmoid(a);
-        case GraphOp::exp: return std::exp(a);
-        case GraphOp::log: return std::log(a);
-        case GraphOp::sqrt: return std::sqrt(a);
-        case GraphOp::abs: return std::fabs(a);
-        case GraphOp::sin: return std::sin(a);
-        case GraphOp::cos: return std::cos(a);
+#define TAPEGRAD_GRAPH_EVAL(method, Rule) \
+    case GraphOp::method: return ops::Rule::value(a, 0.0);
+        TAPEGRAD_UNARY_OPS(TAPEGRAD_GRAPH_EVAL)
+#undef TAPEGRAD_GRAPH_EVAL
         case GraphOp::sum: return a + b + v[in.args[2]] + v[in.args[3]];
         case GraphOp::dot: return a * b + v[in.args[2]] * v[in.args[3]];
         case GraphOp::fma_tanh: return std::tanh(a * b + v[in.args[2]]);

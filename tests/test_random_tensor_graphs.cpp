@@ -179,7 +179,7 @@ TCheck check(const TGraph& g, double h = 1e-4) {
 }  // namespace
 
 TEST_CASE("the scalar and the tensor engine agree to 1e-12 on the same random programs") {
-    const std::vector<GraphOp> no_twin{GraphOp::pow, GraphOp::sin, GraphOp::cos};
+    const std::vector<GraphOp> no_twin{GraphOp::pow};  // the tensor engine has no pow of a tensor
     const std::size_t n = tapegrad::test::graphs_to_check();
     double worst = 0.0;
     std::size_t nonzero = 0;  // gradients compared that are not trivially zero
