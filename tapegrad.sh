@@ -17,7 +17,8 @@ JOBS=$(nproc)
 
 PACKAGES=(cmake make g++ clang pkg-config libboost-dev doctest-dev libspdlog-dev libfmt-dev
           libopenblas-dev libbenchmark-dev graphviz valgrind libclang-rt-14-dev
-          openmpi-bin libopenmpi-dev)  # Open MPI: tapegrad::distributed and its tests
+          openmpi-bin libopenmpi-dev   # Open MPI: tapegrad::distributed and its tests
+          libdnnl2)                    # oneDNN, loaded at run time: float32 GEMMs on AVX-512 CPUs
 BENCH_PACKAGES=(libtorch-dev python3 python3-torch)  # libtorch and PyTorch (DDP) only for the side-by-side benchmarks
 TEST_PACKAGES=(python3-sklearn)        # its bundled tables, for the real-data tests
 

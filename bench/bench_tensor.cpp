@@ -1,10 +1,12 @@
-// T1, T2, T3 on tapegrad tensors, and T3's baseline: the BLAS called directly. The tensor
-// workloads build only when tapegrad/tensor.hpp exists; the BLAS baseline always does.
+// T1, T2, T3 on tapegrad tensors, and T3's baselines: the GEMM libraries called directly. The
+// tensor workloads build only when tapegrad/tensor.hpp exists; the baselines always do.
 #include <cstdio>
 #include <vector>
 
 #include <benchmark/benchmark.h>
 #include <cblas.h>
+
+#include <tapegrad/detail/gemm.hpp>
 
 #include "alloc_counter.hpp"
 #include "bench_common.hpp"
@@ -83,24 +85,42 @@ void T2_mlp_step(benchmark::State& state) {
 }
 #endif
 
-// ---- T3: C = A B, tapegrad's matmul against the BLAS called directly, in alternation
+// ---- The GEMM libraries called directly: OpenBLAS, and oneDNN's sgemm where it is installed
+// (with its own OpenMP threads, as a program calling it directly would run it).
+
+// C = op(A) op(B), row-major, on one library; false if that library cannot run it.
+template <class T>
+bool direct_gemm(bool onednn, int threads, bool ta, bool tb, int m, int n, int k, const T* a, int lda, const T* b,
+                 int ldb, T* c, int ldc) {
+    if (onednn) {
+        const detail::OneDnn* d = detail::onednn();
+        if constexpr (sizeof(T) == 4) {
+            if (d == nullptr) return false;
+            if (d->omp_set_num_threads != nullptr) d->omp_set_num_threads(threads);
+            d->sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+            return true;
+        }
+        return false;  // oneDNN has no float64 GEMM
+    }
+    openblas_set_num_threads(threads);
+    const auto opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
+    if constexpr (sizeof(T) == 4)
+        cblas_sgemm(CblasRowMajor, opa, opb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+    else
+        cblas_dgemm(CblasRowMajor, opa, opb, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc);
+    return true;
+}
+
+// ---- T3: C = A B, tapegrad's matmul against each GEMM library called directly, in alternation;
+// the ratio is to the fastest of them.
 
 struct GemmShape { int m, k, n; };
 constexpr GemmShape kT3Shapes[] = {{512, 512, 512}, {128, 784, 256}, {128, 256, 128}, {128, 128, 10}};
 
 template <class T>
-void blas_gemm(int m, int n, int k, const T* a, const T* b, T* c) {
-    if constexpr (sizeof(T) == 4)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
-    else
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0, a, k, b, n, 0.0, c, n);
-}
-
-template <class T>
 void T3_gemm(benchmark::State& state) {
     const GemmShape s = kT3Shapes[state.range(0)];
     const int threads = static_cast<int>(state.range(1));
-    openblas_set_num_threads(threads);
     const std::vector<float> af = fixed_uniform(static_cast<std::size_t>(s.m) * s.k, 1.0f, 11),
                              bf = fixed_uniform(static_cast<std::size_t>(s.k) * s.n, 1.0f, 12);
     const std::vector<T> a(af.begin(), af.end()), b(bf.begin(), bf.end());
@@ -108,19 +128,28 @@ void T3_gemm(benchmark::State& state) {
     const double flops = 2.0 * s.m * s.n * s.k;
     // Enough calls per timing that a small GEMM is not lost in the clock's resolution.
     const int calls = quick() ? 1 : std::max(1, static_cast<int>(2e8 / flops));
+    const auto direct = [&](bool onednn) {
+        return direct_gemm<T>(onednn, threads, false, false, s.m, s.n, s.k, a.data(), s.k, b.data(), s.n, c.data(), s.n);
+    };
+    const bool has_onednn = direct(true);
 #ifdef TAPEGRAD_BENCH_TENSORS
-    set_num_threads(threads);
     const DType dtype = sizeof(T) == 4 ? DType::f32 : DType::f64;
     const Tensor ta = Tensor::from(std::span<const float>(af), Shape{s.m, s.k}, dtype, false);
     const Tensor tb = Tensor::from(std::span<const float>(bf), Shape{s.k, s.n}, dtype, false);
 #endif
     for (auto _ : state) {
-        std::vector<double> blas_s, ours_s;
+        std::vector<double> blas_s, onednn_s, ours_s;
         for (int rep = 0; rep < (quick() ? 1 : 7); ++rep) {
             auto t = Clock::now();
-            for (int i = 0; i < calls; ++i) blas_gemm<T>(s.m, s.n, s.k, a.data(), b.data(), c.data());
+            for (int i = 0; i < calls; ++i) direct(false);
             blas_s.push_back(seconds_since(t) / calls);
+            if (has_onednn) {
+                t = Clock::now();
+                for (int i = 0; i < calls; ++i) direct(true);
+                onednn_s.push_back(seconds_since(t) / calls);
+            }
 #ifdef TAPEGRAD_BENCH_TENSORS
+            set_num_threads(threads);
             t = Clock::now();
             for (int i = 0; i < calls; ++i) {
                 Tensor r = ta.matmul(tb);
@@ -130,24 +159,30 @@ void T3_gemm(benchmark::State& state) {
             ours_s.push_back(seconds_since(t) / calls);
 #endif
         }
-        const double blas = median(blas_s);
-        state.SetIterationTime(blas);
-        state.counters["blas_gflops"] = flops / blas * 1e-9;
+        double best = median(blas_s);
+        state.counters["blas_gflops"] = flops / best * 1e-9;
+        if (!onednn_s.empty()) {
+            state.counters["onednn_gflops"] = flops / median(onednn_s) * 1e-9;
+            best = std::min(best, median(onednn_s));
+        }
+        state.SetIterationTime(best);
+        state.counters["best_gflops"] = flops / best * 1e-9;
         if (!ours_s.empty()) {
             const double ours = median(ours_s);
             state.counters["gflops"] = flops / ours * 1e-9;
-            state.counters["ratio_to_blas"] = blas / ours;  // our GFLOP/s / the BLAS's
+            state.counters["ratio_to_best"] = best / ours;  // our GFLOP/s / the fastest library's
         }
     }
     openblas_set_num_threads(1);
 }
 
-// ---- T2 floor: the GEMMs of one T2 step alone, as tapegrad hands them to the BLAS
+// ---- T2 floor: the GEMMs of one T2 step alone, as tapegrad hands them to the BLAS, timed on each
+// library called directly and on tapegrad's own choice (detail::gemm); floor_ms is the fastest.
 
 // Layer l maps kT2Sizes[l] -> kT2Sizes[l+1] with weights stored [in, out]. Forward: H = X W.
 // Backward: dW = X^T dH (A transposed in place), and for layers 2 and 3 dX = dH W^T.
 void T2_floor(benchmark::State& state) {
-    openblas_set_num_threads(static_cast<int>(state.range(0)));
+    const int threads = static_cast<int>(state.range(0));
     const int batch = kT2Batch;
     std::vector<std::vector<float>> acts, grads, weights, wgrads;
     for (int l = 0; l < 4; ++l) {
@@ -158,33 +193,55 @@ void T2_floor(benchmark::State& state) {
         weights.push_back(t2_weights(l));
         wgrads.emplace_back(weights.back().size());
     }
-    const auto step = [&] {
+    enum Kernel { openblas, onednn, chosen };
+    const auto product = [&](Kernel kernel, bool ta, bool tb, int m, int n, int k, const float* a, int lda,
+                             const float* b, int ldb, float* c, int ldc) {
+        if (kernel == chosen) return detail::gemm(ta, tb, m, n, k, a, lda, b, ldb, 0.0f, c, ldc);
+        direct_gemm<float>(kernel == onednn, threads, ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
+    };
+    const auto step = [&](Kernel kernel) {
         for (int l = 0; l < 3; ++l) {
             const int in = kT2Sizes[l], out = kT2Sizes[l + 1];
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, out, in, 1.0f, acts[l].data(), in,
-                        weights[l].data(), out, 0.0f, acts[l + 1].data(), out);
+            product(kernel, false, false, batch, out, in, acts[l].data(), in, weights[l].data(), out,
+                    acts[l + 1].data(), out);
         }
         for (int l = 2; l >= 0; --l) {
             const int in = kT2Sizes[l], out = kT2Sizes[l + 1];
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, out, batch, 1.0f, acts[l].data(), in,
-                        grads[l + 1].data(), out, 0.0f, wgrads[l].data(), out);
+            product(kernel, true, false, in, out, batch, acts[l].data(), in, grads[l + 1].data(), out,
+                    wgrads[l].data(), out);
             if (l > 0)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, in, out, 1.0f, grads[l + 1].data(), out,
-                            weights[l].data(), out, 0.0f, grads[l].data(), in);
+                product(kernel, false, true, batch, in, out, grads[l + 1].data(), out, weights[l].data(), out,
+                        grads[l].data(), in);
         }
     };
+    std::vector<Kernel> kernels{openblas, chosen};
+    if (detail::onednn() != nullptr) kernels.push_back(onednn);
+#ifdef TAPEGRAD_BENCH_TENSORS
+    set_num_threads(threads);
+#endif
+    const char* names[] = {"floor_openblas_ms", "floor_onednn_ms", "floor_chosen_ms"};
     for (auto _ : state) {
-        std::vector<double> times;
-        for (int s = 0; s < (quick() ? 1 : kT2Warmup); ++s) step();
-        for (int s = 0; s < (quick() ? 1 : kT2Steps); ++s) {
-            const auto t = Clock::now();
-            step();
-            times.push_back(seconds_since(t));
+        std::vector<std::vector<double>> times(3);
+        for (int s = 0; s < (quick() ? 1 : kT2Warmup); ++s)
+            for (Kernel k : kernels) step(k);
+        for (int s = 0; s < (quick() ? 1 : kT2Steps); ++s)
+            for (Kernel k : kernels) {  // in alternation
+                const auto t = Clock::now();
+                step(k);
+                times[k].push_back(seconds_since(t));
+            }
+        double best = 1e30;
+        for (Kernel k : kernels) {
+            state.counters[names[k]] = median(times[k]) * 1e3;
+            if (k != chosen) best = std::min(best, median(times[k]));
         }
-        state.SetIterationTime(median(times));
-        state.counters["floor_ms"] = median(times) * 1e3;
+        state.SetIterationTime(best);
+        state.counters["floor_ms"] = best * 1e3;
     }
     openblas_set_num_threads(1);
+#ifdef TAPEGRAD_BENCH_TENSORS
+    set_num_threads(1);
+#endif
 }
 
 }  // namespace

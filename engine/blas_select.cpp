@@ -18,6 +18,7 @@
 #endif
 
 #include "tapegrad/detail/blas_select.hpp"
+#include "tapegrad/detail/gemm.hpp"
 #include "tapegrad/log.hpp"
 
 namespace tapegrad {
@@ -114,8 +115,8 @@ using DynamicInit = void (*)();  // OpenBLAS's gotoblas_dynamic_init and _quit
 
 // A few products, transposed and not, against a plain loop in double: a kernel that computes
 // wrong results on this CPU (or crashes) shows here, before any user's matmul runs on it.
-template <class T>
-bool products_agree() {
+template <class T, class Gemm>
+bool products_agree(Gemm gemm) {
     struct Case {
         int m, n, k;
         bool ta, tb;
@@ -126,11 +127,7 @@ bool products_agree() {
         for (std::size_t i = 0; i < a.size(); ++i) a[i] = static_cast<T>(std::sin(0.37 * static_cast<double>(i) + 1.0));
         for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<T>(std::cos(0.21 * static_cast<double>(i) + 0.5));
         const int lda = t.ta ? t.m : t.k, ldb = t.tb ? t.k : t.n;
-        const auto ta = t.ta ? CblasTrans : CblasNoTrans, tb = t.tb ? CblasTrans : CblasNoTrans;
-        if constexpr (sizeof(T) == 4)
-            cblas_sgemm(CblasRowMajor, ta, tb, t.m, t.n, t.k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), t.n);
-        else
-            cblas_dgemm(CblasRowMajor, ta, tb, t.m, t.n, t.k, 1.0, a.data(), lda, b.data(), ldb, 0.0, c.data(), t.n);
+        gemm(t.ta, t.tb, t.m, t.n, t.k, a.data(), lda, b.data(), ldb, c.data());
         const double eps = sizeof(T) == 4 ? 1e-5 : 1e-13;
         for (int i = 0; i < t.m; ++i)
             for (int j = 0; j < t.n; ++j) {
@@ -144,6 +141,26 @@ bool products_agree() {
             }
     }
     return true;
+}
+
+// OpenBLAS's products, for products_agree.
+void openblas_product(bool ta, bool tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a, lda, b,
+                ldb, 0.0f, c, n);
+}
+void openblas_product(bool ta, bool tb, int m, int n, int k, const double* a, int lda, const double* b, int ldb, double* c) {
+    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0, a, lda, b,
+                ldb, 0.0, c, n);
+}
+bool openblas_agrees() {
+    return products_agree<float>([](auto... args) { openblas_product(args...); }) &&
+           products_agree<double>([](auto... args) { openblas_product(args...); });
+}
+bool onednn_agrees(const OneDnn& d) {
+    return products_agree<float>([&d](bool ta, bool tb, int m, int n, int k, const float* a, int lda, const float* b,
+                                      int ldb, float* c) {
+        d.sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
+    });
 }
 
 // Re-run OpenBLAS's dynamic kernel selection under OPENBLAS_CORETYPE=core, leaving the process's
@@ -170,6 +187,8 @@ std::string describe(const CpuId& cpu) {
 struct Selection {
     CpuId cpu;
     std::string kernel, choice;
+    const OneDnn* f32 = nullptr;  // float32 products on oneDNN's sgemm; null: on OpenBLAS
+    std::string f32_choice;
 };
 
 Selection& selection() {
@@ -187,9 +206,19 @@ Selection& selection() {
         made.kernel = openblas_core();
         made.choice = c.reason;
         logger().info("GEMM: OpenBLAS {} kernels, {}, on {}", made.kernel, made.choice, describe(made.cpu));
+        const char* requested = std::getenv("TAPEGRAD_GEMM");
+        const OneDnn* dnnl = requested == nullptr || std::strcmp(requested, "openblas") != 0 ? onednn() : nullptr;
+        GemmChoice f32 = choose_f32_gemm(made.cpu, dnnl != nullptr, requested != nullptr ? requested : "");
+        if (f32.onednn && !onednn_agrees(*dnnl)) {
+            logger().warn("GEMM: oneDNN's sgemm failed its check on this CPU; float32 products stay on OpenBLAS");
+            f32 = {false, "oneDNN's sgemm failed its check on this CPU"};
+        }
+        made.f32 = f32.onednn ? dnnl : nullptr;
+        made.f32_choice = f32.reason;
+        logger().info("GEMM: float32 on {} ({})", made.f32 != nullptr ? "oneDNN" : "OpenBLAS", made.f32_choice);
         if (core_isa(made.kernel) < made.cpu.isa)
-            logger().warn("GEMM: OpenBLAS runs its {} kernels ({}); this CPU supports {}", made.kernel, made.choice,
-                          isa_name(made.cpu.isa));
+            logger().warn("GEMM: OpenBLAS runs its {} kernels ({}); this CPU supports {}{}", made.kernel, made.choice,
+                          isa_name(made.cpu.isa), made.f32 != nullptr ? " (float32 products run on oneDNN)" : "");
         return made;
     }();
     return s;
@@ -206,12 +235,24 @@ bool switch_openblas_core(const std::string& core) {
     const std::string before = openblas_core();
     if (core_isa(core) > read_cpu().isa) return false;  // its kernels would fault on this CPU
     if (!reselect(core)) return false;
-    if (core_isa(openblas_core()) == core_isa(core) && products_agree<float>() && products_agree<double>()) return true;
+    if (core_isa(openblas_core()) == core_isa(core) && openblas_agrees()) return true;
     reselect(before);
     return false;
 }
 
 void prepare_gemm() { (void)selection(); }
+
+const OneDnn* f32_onednn() { return selection().f32; }
+
+GemmChoice choose_f32_gemm(const CpuId& cpu, bool onednn_installed, std::string_view requested) {
+    if (requested == "openblas") return {false, "as TAPEGRAD_GEMM=openblas asks"};
+    if (!onednn_installed)
+        return {false, requested == "onednn" ? "TAPEGRAD_GEMM=onednn, but libdnnl.so.2 is not installed"
+                                             : "oneDNN (libdnnl.so.2) is not installed"};
+    if (requested == "onednn") return {true, "as TAPEGRAD_GEMM=onednn asks"};
+    if (cpu.isa >= Isa::avx512) return {true, "oneDNN's AVX-512 sgemm, for this CPU's AVX-512"};
+    return {false, "OpenBLAS, the faster on CPUs without AVX-512"};
+}
 
 }  // namespace detail
 
@@ -228,6 +269,14 @@ BlasInfo blas_info() {
     info.cpu_isa = detail::isa_name(s.cpu.isa);
     info.choice = s.choice;
     info.below_cpu = detail::core_isa(info.kernel) < s.cpu.isa;
+    const std::string openblas = "OpenBLAS " + info.kernel + " kernels";
+    if (s.f32 != nullptr)
+        info.f32_gemm = "oneDNN " + std::to_string(s.f32->major) + "." + std::to_string(s.f32->minor) + "." +
+                        std::to_string(s.f32->patch) + " sgemm";
+    else
+        info.f32_gemm = openblas;
+    info.f32_choice = s.f32_choice;
+    info.f64_gemm = openblas;
     return info;
 }
 

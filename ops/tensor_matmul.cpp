@@ -6,31 +6,12 @@
 // transpose() view costs nothing); other layouts are copied once to scratch.
 #include <algorithm>
 
-#include <cblas.h>
-
-#include "tapegrad/detail/blas_select.hpp"
+#include "tapegrad/detail/gemm.hpp"
 #include "tapegrad/tensor_impl.hpp"
 #include "tapegrad/threads.hpp"
 
 namespace tapegrad::detail {
 namespace {
-
-inline void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
-                 const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
-    if (m == 0 || n == 0 || (k == 0 && beta == 1.0f)) return;
-    prepare_gemm();  // the CPU's best kernels (include/tapegrad/blas.hpp)
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-                static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta,
-                c, static_cast<int>(ldc));
-}
-inline void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const double* a, std::int64_t lda,
-                 const double* b, std::int64_t ldb, double beta, double* c, std::int64_t ldc) {
-    if (m == 0 || n == 0 || (k == 0 && beta == 1.0)) return;
-    prepare_gemm();
-    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-                static_cast<int>(n), static_cast<int>(k), 1.0, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta,
-                c, static_cast<int>(ldc));
-}
 
 // A batch of rows x cols matrices as the BLAS sees it: element (i, j) of matrix q is at
 // p + q*batch + (trans ? j*ld + i : i*ld + j).

@@ -97,3 +97,37 @@ TEST_CASE("blas: switching OpenBLAS's kernels at run time keeps products right, 
     CHECK(tapegrad::detail::openblas_core() == start);
     CHECK(matmul_error() < 1e-4);
 }
+
+TEST_CASE("blas: float32 products go to oneDNN on AVX-512 CPUs where it is installed, to OpenBLAS elsewhere") {
+    using tapegrad::detail::choose_f32_gemm;
+    const CpuId zen5 = cpu("AuthenticAMD", 26, 2, Isa::avx512), xeon = cpu("GenuineIntel", 6, 207, Isa::avx512);
+    const CpuId zen2 = cpu("AuthenticAMD", 23, 49, Isa::avx2);
+    CHECK(choose_f32_gemm(zen5, true, "").onednn);
+    CHECK(choose_f32_gemm(xeon, true, "").onednn);
+    CHECK_FALSE(choose_f32_gemm(zen2, true, "").onednn);
+    CHECK_FALSE(choose_f32_gemm(zen5, false, "").onednn);
+    CHECK(choose_f32_gemm(zen5, false, "").reason.find("not installed") != std::string::npos);
+    CHECK_FALSE(choose_f32_gemm(zen5, true, "openblas").onednn);
+    CHECK(choose_f32_gemm(zen2, true, "onednn").onednn);
+    CHECK_FALSE(choose_f32_gemm(zen2, false, "onednn").onednn);
+}
+
+TEST_CASE("blas: a float32 product is bitwise the same on 1, 2 and 3 threads, whichever library runs it") {
+    const std::int64_t m = 128, k = 784, n = 256;
+    std::vector<double> a(m * k), b(k * n);
+    for (std::size_t i = 0; i < a.size(); ++i) a[i] = std::sin(0.37 * static_cast<double>(i));
+    for (std::size_t i = 0; i < b.size(); ++i) b[i] = std::cos(0.11 * static_cast<double>(i));
+    const tapegrad::Tensor ta = tapegrad::Tensor::from(a, {m, k}), tb = tapegrad::Tensor::from(b, {k, n});
+    const int saved = tapegrad::num_threads();
+    std::vector<std::vector<double>> results;
+    for (int threads : {1, 2, 3}) {
+        tapegrad::set_num_threads(threads);
+        results.push_back(ta.matmul(tb).to_vector());                   // split by rows
+        results.push_back(tb.t().matmul(ta.t()).to_vector());           // transposed operands
+        results.push_back(ta.slice(0, 0, 8).matmul(tb).to_vector());    // split by columns
+        tapegrad::Tape::current().clear();
+    }
+    tapegrad::set_num_threads(saved);
+    for (std::size_t r = 3; r < results.size(); ++r) CHECK(results[r] == results[r % 3]);
+    CHECK(matmul_error() < 1e-4);
+}

@@ -1,5 +1,11 @@
 // Which GEMM the tensor engine runs on this machine, and why.
 //
+// Float32 products run on oneDNN's sgemm where it is installed (Debian: libdnnl2) and the CPU
+// has AVX-512: oneDNN picks its kernels from the CPU's features, and on an AMD EPYC Zen 5 it
+// reaches twice OpenBLAS's float32 speed there (OpenBLAS must run its AVX2 kernels on that CPU).
+// TAPEGRAD_GEMM=openblas or TAPEGRAD_GEMM=onednn overrides the choice. Its products are checked
+// against a plain loop first, as below. Everything else goes through OpenBLAS.
+//
 // Tensor matmul goes through OpenBLAS. Its run-time CPU detection does not know every x86-64
 // CPU: Debian 12's OpenBLAS 0.3.21 takes an Emerald Rapids Xeon for a Prescott and runs SSE3
 // kernels, 5x slower than the AVX-512 ones the CPU has. So before the first GEMM tapegrad reads
@@ -25,7 +31,10 @@ struct BlasInfo {
     std::string cpu;      // "Intel(R) Xeon(R) ... (family 6, model 207)"
     std::string cpu_isa;  // the widest vector ISA the CPU and OS support: avx512, avx2, avx, sse
     std::string choice;   // how the kernel was chosen, e.g. "corrected from Prescott"
-    bool below_cpu = false;  // the kernels use less of the CPU than it supports
+    bool below_cpu = false;  // the OpenBLAS kernels use less of the CPU than it supports
+    std::string f32_gemm;    // what float32 products run on: "oneDNN 2.6.3 sgemm" or "OpenBLAS Haswell kernels"
+    std::string f32_choice;  // and why
+    std::string f64_gemm;    // what float64 products run on (OpenBLAS: oneDNN has no f64 GEMM)
 };
 
 // Makes the choice above if it has not been made yet, then describes it.

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
         const tapegrad::BlasInfo blas = tapegrad::blas_info();
         std::printf("cpu: %s, %s\n", blas.cpu.c_str(), blas.cpu_isa.c_str());
         std::printf("gemm: %s kernels, %s (%s)\n", blas.kernel.c_str(), blas.choice.c_str(), blas.backend.c_str());
+        std::printf("gemm float32: %s (%s); float64: %s\n", blas.f32_gemm.c_str(), blas.f32_choice.c_str(),
+                    blas.f64_gemm.c_str());
         std::printf("flush-denormal in backward: %s\n", tapegrad::flush_denormal() ? "on" : "off");
         return 0;
     }

@@ -29,8 +29,20 @@ struct CoreChoice {
 // detected: OpenBLAS's own choice; user_set: OPENBLAS_CORETYPE or TAPEGRAD_OPENBLAS_CORE=keep.
 CoreChoice choose_core(const CpuId& cpu, std::string_view detected, bool user_set);
 
-// Run before any GEMM (tensor matmul calls it); makes the choice once. Cheap after the first call.
+// Run before any GEMM (detail::gemm calls it); makes the choice once. Cheap after the first call.
 void prepare_gemm();
+
+// Float32 products: on oneDNN's sgemm where it is installed and the CPU has AVX-512 (measured on
+// an AMD EPYC Zen 5: 227-247 GFLOP/s against OpenBLAS's 116 on the Haswell kernels that machine
+// must run), or where TAPEGRAD_GEMM=onednn asks; on OpenBLAS otherwise (on AVX2 CPUs OpenBLAS
+// is the faster) or where TAPEGRAD_GEMM=openblas asks. requested: TAPEGRAD_GEMM's value or "".
+struct GemmChoice {
+    bool onednn;
+    std::string reason;
+};
+GemmChoice choose_f32_gemm(const CpuId& cpu, bool onednn_installed, std::string_view requested);
+struct OneDnn;
+const OneDnn* f32_onednn();  // after prepare_gemm(): oneDNN if float32 products run on it, else null
 
 // Re-runs OpenBLAS's kernel selection as if OPENBLAS_CORETYPE were `core`, then checks products
 // against a plain loop; on a mismatch (or if this OpenBLAS cannot switch) it restores the previous

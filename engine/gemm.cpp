@@ -1,0 +1,61 @@
+// The library's GEMM: OpenBLAS's cblas, or oneDNN's sgemm for float32 where blas_select.cpp chose
+// it. oneDNN runs one thread per call; the product is split into row (or column) blocks across
+// tapegrad's own threads, so no OpenMP thread pool spins beside them. Each element of C is
+// computed whole by one call, so the split decides who computes it, never how.
+#include "tapegrad/detail/gemm.hpp"
+
+#include <cblas.h>
+
+#include "tapegrad/detail/blas_select.hpp"
+#include "tapegrad/tensor_impl.hpp"
+
+namespace tapegrad::detail {
+
+namespace {
+
+void onednn_sgemm(const OneDnn& d, bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
+                  std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
+    const int saved = d.omp_get_max_threads != nullptr ? d.omp_get_max_threads() : 1;
+    if (saved != 1) d.omp_set_num_threads(1);
+    d.sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
+    if (saved != 1) d.omp_set_num_threads(saved);
+}
+
+// Blocks of at least this many rows (or columns) per thread: below it a split costs more than it
+// saves.
+constexpr std::int64_t kGemmGrain = 32;
+
+void split_sgemm(const OneDnn& d, bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
+                 std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
+    if (m >= n) {  // rows of C: row i of op(A) starts at a + i*lda, or a + i when A is stored transposed
+        parallel_for(m, kGemmGrain, [&](std::int64_t lo, std::int64_t hi) {
+            onednn_sgemm(d, ta, tb, hi - lo, n, k, ta ? a + lo : a + lo * lda, lda, b, ldb, beta, c + lo * ldc, ldc);
+        });
+    } else {  // columns of C: column j of op(B) starts at b + j, or b + j*ldb when B is stored transposed
+        parallel_for(n, kGemmGrain, [&](std::int64_t lo, std::int64_t hi) {
+            onednn_sgemm(d, ta, tb, m, hi - lo, k, a, lda, tb ? b + lo * ldb : b + lo, ldb, beta, c + lo, ldc);
+        });
+    }
+}
+
+}  // namespace
+
+void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
+          const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
+    if (m == 0 || n == 0 || (k == 0 && beta == 1.0f)) return;
+    if (const OneDnn* d = f32_onednn()) return split_sgemm(*d, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+                static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta,
+                c, static_cast<int>(ldc));
+}
+
+void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const double* a, std::int64_t lda,
+          const double* b, std::int64_t ldb, double beta, double* c, std::int64_t ldc) {
+    if (m == 0 || n == 0 || (k == 0 && beta == 1.0)) return;
+    prepare_gemm();
+    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+                static_cast<int>(n), static_cast<int>(k), 1.0, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta,
+                c, static_cast<int>(ldc));
+}
+
+}  // namespace tapegrad::detail
