@@ -1,7 +1,7 @@
 // The seedable random numbers of randn and rand.
 #include <cmath>
 
-#include "tapegrad/tensor_impl.hpp"
+#include "tapegrad/tensor.hpp"
 
 namespace tapegrad {
 

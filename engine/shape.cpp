@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <string>
 
-#include "tapegrad/tensor_impl.hpp"
+#include "tapegrad/tensor.hpp"
 
 namespace tapegrad {
 

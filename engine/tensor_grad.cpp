@@ -1,14 +1,19 @@
 // Gradients: backward from a one-element tensor, and reading or zeroing a tensor's grad.
-#include <algorithm>
 #include <cstring>
 
-#include "tapegrad/tensor_impl.hpp"
+#include "tapegrad/detail/op_recorder.hpp"
 
 namespace tapegrad {
 
+using detail::TensorAccess;
 using detail::TensorImpl;
 
-// ---- gradients
+namespace detail {
+Tensor grad_view(Tape& tape, const TensorImpl& t) {
+    const TensorImpl buffer(t.dtype, t.shape(), t.grad);
+    return TensorAccess::wrap_result(new_view(tape, buffer, buffer.shape(), buffer.strides, 0, false), tape);
+}
+}  // namespace detail
 
 void Tensor::backward() const {
     TensorImpl* t = impl("backward");
@@ -31,32 +36,11 @@ Tensor Tensor::grad() const {
     if (!t->requires_grad)
         detail::tensor_error("grad", "the tensor does not require grad, shape " + detail::shape_str(t));
     t->grad_buffer();
-    if (t->leaf) {
-        if (t->grad_leaf == nullptr) {
-            auto* g = new TensorImpl;
-            std::copy(t->sizes, t->sizes + t->ndim, g->sizes);
-            g->ndim = t->ndim;
-            g->set_contiguous_strides();
-            g->numel = t->numel;
-            g->dtype = t->dtype;
-            g->leaf = true;
-            g->storage = t->grad_storage;
-            g->storage->retain();
-            g->data = t->grad;
-            t->grad_leaf = g;
-        }
-        t->grad_leaf->retain();
-        return adopt_leaf(t->grad_leaf);
-    }
-    auto* g = tape_->arena().make<TensorImpl>();
-    std::copy(t->sizes, t->sizes + t->ndim, g->sizes);
-    g->ndim = t->ndim;
-    g->set_contiguous_strides();
-    g->numel = t->numel;
-    g->dtype = t->dtype;
-    g->tape = tape_;
-    g->data = t->grad;
-    return wrap_result(g, *tape_);
+    if (!t->leaf) return detail::grad_view(*tape_, *t);
+    // A leaf's grad is a leaf sharing its grad storage, made once.
+    if (t->grad_leaf == nullptr) t->grad_leaf = new TensorImpl(*t->grad_storage, t->dtype, t->shape(), t->grad);
+    t->grad_leaf->retain();
+    return TensorAccess::adopt_leaf(t->grad_leaf);
 }
 
 void Tensor::zero_grad() {

@@ -2,13 +2,14 @@
 #include <ostream>
 #include <string>
 
-#include "tapegrad/tensor_impl.hpp"
+#include "tapegrad/detail/tensor_impl.hpp"
+#include "tapegrad/detail/tensor_loops.hpp"
 
 namespace tapegrad {
 
 using detail::TensorImpl;
 
-// ---- handles
+// ---- handles: a leaf's handle holds a reference; an op result's lives with its tape
 
 Tensor::Tensor(const Tensor& o) noexcept : impl_(o.impl_), tape_(o.tape_), generation_(o.generation_) {
     if (tape_ == nullptr && impl_ != nullptr) impl_->retain();
@@ -37,20 +38,6 @@ Tensor& Tensor::operator=(Tensor&& o) noexcept {
 }
 Tensor::~Tensor() {
     if (tape_ == nullptr && impl_ != nullptr) impl_->release();
-}
-
-Tensor Tensor::wrap_result(TensorImpl* impl, Tape& tape) {
-    Tensor t;
-    t.impl_ = impl;
-    t.tape_ = &tape;
-    t.generation_ = tape.generation();
-    return t;
-}
-
-Tensor Tensor::adopt_leaf(TensorImpl* impl) {
-    Tensor t;
-    t.impl_ = impl;
-    return t;
 }
 
 void Tensor::throw_stale(const char* op) const {

@@ -1,17 +1,17 @@
 // In-place updates of leaves, for optimizer steps; not recorded.
 #include <algorithm>
 
-#include "tapegrad/tensor_impl.hpp"
+#include "tapegrad/detail/tensor_impl.hpp"
+#include "tapegrad/detail/tensor_loops.hpp"
+#include "tapegrad/detail/tensor_pool.hpp"
 
 namespace tapegrad {
 
 using detail::TensorImpl;
 
-// ---- in place
-
 namespace {
 TensorImpl* in_place_target(const Tensor& self, const char* op) {
-    TensorImpl* t = self.impl(op);
+    TensorImpl* t = detail::impl_of(self, op);
     if (!t->leaf)
         detail::tensor_error(op, "in-place ops apply to leaves (tensors made by factories); this is an op result");
     if (t->requires_grad && Tape::current().grad_enabled())
@@ -38,15 +38,12 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
     if (!direct) detail::copy_to_contiguous(o, conv.as<void>(), t->dtype);
     const void* source = direct ? o->data : conv.as<void>();
     // Read the source with broadcast strides (its layout is contiguous in o's shape).
-    detail::TensorImpl view;
-    std::copy(o->sizes, o->sizes + o->ndim, view.sizes);
-    view.ndim = o->ndim;
-    view.set_contiguous_strides();
+    const TensorImpl source_layout(t->dtype, o->shape(), const_cast<void*>(source));
     std::int64_t os[kMaxDims];
-    detail::broadcast_strides(&view, t->ndim, os);
+    detail::broadcast_strides(&source_layout, t->ndim, os);
     detail::dispatch(t->dtype, [&]<class T>() {
         const T a = static_cast<T>(alpha);
-        T* const base[2] = {t->ptr<T>(), static_cast<T*>(const_cast<void*>(source))};
+        T* const base[2] = {t->ptr<T>(), source_layout.ptr<T>()};
         const std::int64_t* const st[2] = {t->strides, os};
         detail::for_each_row<T, 2>(t->ndim, t->sizes, base, st, [a](T* const* p, const std::int64_t* s, std::int64_t n) {
             if (s[0] == 1 && s[1] == 1) {  // the common case: same shape, both contiguous

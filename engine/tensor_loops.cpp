@@ -1,5 +1,5 @@
-// Strides and copies between layouts.
-#include "tapegrad/tensor_impl.hpp"
+// The out-of-line loops of detail/tensor_loops.hpp: strides and copies between layouts.
+#include "tapegrad/detail/tensor_loops.hpp"
 
 namespace tapegrad::detail {
 

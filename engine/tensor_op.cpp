@@ -1,10 +1,11 @@
 // What every tensor op shares at run time: errors naming the op and the shapes, the choice of
-// tape, new results and views, and anomaly mode's check of results and gradients.
+// tape, and anomaly mode's check of results and gradients.
 #include <algorithm>
 #include <cmath>
 #include <string>
 
-#include "tapegrad/tensor_impl.hpp"
+#include "tapegrad/detail/op_recorder.hpp"
+#include "tapegrad/detail/tensor_loops.hpp"
 
 namespace tapegrad::detail {
 
@@ -20,46 +21,25 @@ int wrap_dim(const char* op, int dim, int ndim) {
 
 std::string shape_str(const TensorImpl* t) { return t->shape().str(); }
 
-Tape& tape_of(std::initializer_list<const Tensor*> operands, const char* op) {
-    Tape* tape = nullptr;
-    for (const Tensor* t : operands) {
-        if (t->tape() == nullptr) continue;
-        if (tape != nullptr && t->tape() != tape) tensor_error(op, "operands were recorded on different tapes");
-        tape = t->tape();
-    }
-    return tape != nullptr ? *tape : Tape::current();
-}
-
 namespace {
-TensorImpl* new_on_tape(Tape& tape, DType dtype, const Shape& shape, bool requires_grad) {
-    auto* t = tape.arena().make<TensorImpl>();
-    t->ndim = static_cast<std::int8_t>(shape.size());
-    std::copy(shape.begin(), shape.end(), t->sizes);
-    t->numel = shape.numel();
-    t->dtype = dtype;
-    t->requires_grad = requires_grad;
-    t->tape = &tape;
-    return t;
+// Adds one operand to the choice of tape (`chosen` is null until an op result is seen).
+void choose_tape(Tape*& chosen, const Tensor& t, const char* op) {
+    if (t.tape() == nullptr) return;
+    if (chosen != nullptr && t.tape() != chosen) tensor_error(op, "operands were recorded on different tapes");
+    chosen = t.tape();
 }
 }  // namespace
 
-TensorImpl* new_result(Tape& tape, DType dtype, const Shape& shape, bool requires_grad) {
-    for (std::int64_t s : shape)
-        if (s < 0) tensor_error("tensor", "negative size in shape " + shape.str());
-    TensorImpl* t = new_on_tape(tape, dtype, shape, requires_grad);
-    t->set_contiguous_strides();
-    t->data = tape.buffer_pools().take(t->bytes(), t->data_class);
-    return t;
+Tape& tape_of(std::initializer_list<const Tensor*> operands, const char* op) {
+    Tape* tape = nullptr;
+    for (const Tensor* t : operands) choose_tape(tape, *t, op);
+    return tape != nullptr ? *tape : Tape::current();
 }
 
-TensorImpl* new_view(Tape& tape, const TensorImpl* base, const Shape& shape, const std::int64_t* strides,
-                     std::int64_t offset, bool requires_grad) {
-    TensorImpl* t = new_on_tape(tape, base->dtype, shape, requires_grad);
-    std::copy(strides, strides + shape.size(), t->strides);
-    t->data = static_cast<char*>(base->data) + offset * static_cast<std::int64_t>(dtype_size(base->dtype));
-    t->storage = base->storage;
-    if (t->storage != nullptr) t->storage->retain();
-    return t;
+Tape& tape_of_all(std::span<const Tensor> operands, const char* op) {
+    Tape* tape = nullptr;
+    for (const Tensor& t : operands) choose_tape(tape, t, op);
+    return tape != nullptr ? *tape : Tape::current();
 }
 
 void check_finite(const TensorImpl* t, bool grad, const char* pass, const Tape& tape, std::size_t entry) {
