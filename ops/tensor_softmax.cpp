@@ -6,9 +6,9 @@
 //   log_softmax: y = x - m - log(s),        gx += gy - exp(y) * sum_k gy_k
 // with m = max_k x_k and s = sum_k exp(x_k - m).
 #include <cmath>
-#include <limits>
 
 #include "tapegrad/detail/lanes.hpp"
+#include "tapegrad/detail/log_sum_exp.hpp"
 #include "tapegrad/detail/op_recorder.hpp"
 
 namespace tapegrad::detail {
@@ -54,11 +54,7 @@ Tensor softmax_along(const Tensor& x0, int dim) {
         for (std::int64_t o = 0; o < l.outer; ++o)
             for (std::int64_t i = 0; i < l.inner; ++i) {
                 const std::int64_t base = o * l.n * l.inner + i;
-                T m = -std::numeric_limits<T>::infinity();
-                for (std::int64_t k = 0; k < l.n; ++k) m = std::fmax(m, xp[base + k * l.inner]);
-                if (std::isinf(m) && m < 0) m = T(0);  // all -inf: avoid -inf - -inf
-                double s = 0.0;
-                for (std::int64_t k = 0; k < l.n; ++k) s += std::exp(static_cast<double>(xp[base + k * l.inner] - m));
+                const auto [m, s] = max_and_exp_sum(xp + base, l.n, l.inner);
                 if (kLog) {
                     const T shift = m + static_cast<T>(std::log(s));
                     for (std::int64_t k = 0; k < l.n; ++k) y[base + k * l.inner] = xp[base + k * l.inner] - shift;
