@@ -24,7 +24,7 @@
 #include "tapegrad/value.hpp"
 #include "tapegrad/error.hpp"
 #include "tapegrad/log.hpp"
-#include "tapegrad/tensor_impl.hpp"
+#include "tapegrad/detail/tensor_impl.hpp"
 
 namespace tapegrad::dist {
 
@@ -286,7 +286,7 @@ DataParallel::DataParallel(const std::vector<Tensor>& params, const Context& ctx
     std::vector<DType> dtypes;
     for (const Tensor& t : params) {
         Param p;
-        p.tensor = t.impl(op);
+        p.tensor = tapegrad::detail::impl_of(t, op);
         p.numel = static_cast<std::size_t>(p.tensor->numel);
         impl_->params.push_back(p);
         dtypes.push_back(t.dtype());

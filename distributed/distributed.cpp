@@ -11,7 +11,7 @@
 #include "detail.hpp"
 #include "tapegrad/error.hpp"
 #include "tapegrad/log.hpp"
-#include "tapegrad/tensor_impl.hpp"
+#include "tapegrad/detail/tensor_impl.hpp"
 
 namespace tapegrad::dist {
 
@@ -32,7 +32,7 @@ MPI_Datatype mpi_type(DType dtype) { return dtype == DType::f32 ? MPI_FLOAT : MP
 std::vector<ParamDesc> describe(const std::vector<Tensor>& params, const char* op) {
     std::vector<ParamDesc> out(params.size());
     for (std::size_t i = 0; i < params.size(); ++i) {
-        const tapegrad::detail::TensorImpl* t = params[i].impl(op);
+        const tapegrad::detail::TensorImpl* t = tapegrad::detail::impl_of(params[i], op);
         if (!t->leaf || !t->contiguous())
             throw Error(fmt::format("{}: parameter {} is not a contiguous leaf tensor (shape {})", op, i,
                                     t->shape().str()));
@@ -140,7 +140,7 @@ void broadcast_parameters(const std::vector<Tensor>& params, const Context& ctx)
     const char* op = "dist::broadcast_parameters";
     detail::check_same_params(op, detail::Kind::tensor, detail::describe(params, op), ctx);
     for (const Tensor& p : params) {
-        tapegrad::detail::TensorImpl* t = p.impl(op);
+        tapegrad::detail::TensorImpl* t = tapegrad::detail::impl_of(p, op);
         detail::check_mpi(MPI_Bcast(t->data, static_cast<int>(t->numel), detail::mpi_type(t->dtype), 0,
                                     detail::comm_of(ctx)),
                           op);
@@ -161,7 +161,7 @@ void broadcast_parameters(const std::vector<Value>& params, const Context& ctx) 
 
 namespace {
 tapegrad::detail::TensorImpl* checked_buffer(Tensor& tensor, const Context& ctx, const char* op) {
-    tapegrad::detail::TensorImpl* t = tensor.impl(op);
+    tapegrad::detail::TensorImpl* t = tapegrad::detail::impl_of(tensor, op);
     if (t->tape != nullptr || !t->contiguous())
         throw Error(fmt::format("{}: the tensor must be a contiguous leaf (shape {})", op, t->shape().str()));
     detail::ParamDesc d;

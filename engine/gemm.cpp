@@ -7,7 +7,7 @@
 #include <cblas.h>
 
 #include "tapegrad/detail/blas_select.hpp"
-#include "tapegrad/tensor_impl.hpp"
+#include "tapegrad/detail/tensor_loops.hpp"
 
 namespace tapegrad::detail {
 

@@ -1,5 +1,5 @@
 // The tape's tensor buffer pools: power-of-two size classes with intrusive free lists.
-#include "tapegrad/tensor_pool.hpp"
+#include "tapegrad/detail/tensor_pool.hpp"
 
 #include <new>
 

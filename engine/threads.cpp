@@ -11,7 +11,7 @@
 #include <cblas.h>
 
 #include "tapegrad/error.hpp"
-#include "tapegrad/tensor_impl.hpp"
+#include "tapegrad/detail/tensor_loops.hpp"
 
 #include "fp_control.hpp"
 

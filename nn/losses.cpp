@@ -1,26 +1,20 @@
 // The losses. mse_loss is composed from tensor ops; the other two are fused ops with their own
-// backward, for stability and speed:
-//
-//   bce_with_logits: l = mean(max(x, 0) - x t + log1p(exp(-|x|))),
-//                    dl/dx = (sigmoid(x) - t) / N,  dl/dt = -x / N
-//   cross_entropy:   l = mean_i(logsumexp(x_i) - x_i[y_i]),
-//                    dl/dx_ic = (softmax(x_i)_c - [c = y_i]) / N
+// backward (ops/tensor_loss.cpp).
 #include "tapegrad/nn/losses.hpp"
 
 #include <cmath>
-#include <limits>
 #include <string>
-#include <utility>
 
-#include "tapegrad/tensor_impl.hpp"
+#include "tapegrad/detail/loss_ops.hpp"
+#include "tapegrad/detail/tensor_impl.hpp"
 
 namespace tapegrad::nn {
 
 using detail::TensorImpl;
 
 Tensor mse_loss(const Tensor& pred, const Tensor& target) {
-    const TensorImpl* p = pred.impl("mse_loss");
-    const TensorImpl* t = target.impl("mse_loss");
+    const TensorImpl* p = detail::impl_of(pred, "mse_loss");
+    const TensorImpl* t = detail::impl_of(target, "mse_loss");
     if (!(p->shape() == t->shape()))
         detail::tensor_error("mse_loss", "prediction and target shapes differ: " + detail::shape_str(p) + " and " +
                                              detail::shape_str(t));
@@ -28,144 +22,16 @@ Tensor mse_loss(const Tensor& pred, const Tensor& target) {
     return (diff * diff).mean();
 }
 
-namespace {
-
-struct BceWithLogits {
-    TensorImpl* out;
-    detail::Ref x;
-    detail::Ref t;
-
-    static void backward(BceWithLogits& d) {
-        TensorImpl* out = d.out;
-        if (out->grad == nullptr) return;
-        TensorImpl* x = d.x.get();
-        TensorImpl* t = d.t.get();
-        detail::dispatch(x->dtype, [&]<class T>() {
-            const T g = *static_cast<const T*>(out->grad) / static_cast<T>(x->numel);
-            const T* xp = x->ptr<T>();
-            const T* tp = t->ptr<T>();
-            if (x->requires_grad) {
-                T* gx = x->grad_ptr<T>();
-                for (std::int64_t i = 0; i < x->numel; ++i) {
-                    const T s = xp[i] >= T(0) ? T(1) / (T(1) + std::exp(-xp[i])) : std::exp(xp[i]) / (T(1) + std::exp(xp[i]));
-                    gx[i] += g * (s - tp[i]);
-                }
-            }
-            if (t->requires_grad) {
-                T* gt = t->grad_ptr<T>();
-                for (std::int64_t i = 0; i < t->numel; ++i) gt[i] -= g * xp[i];
-            }
-        });
-    }
-};
-
-// A row's maximum m and the sum of exp(x - m): its log-sum-exp is m + log(sum), without overflow.
-template <class T>
-std::pair<T, double> max_and_exp_sum(const T* row, std::int64_t c) {
-    T m = -std::numeric_limits<T>::infinity();
-    for (std::int64_t k = 0; k < c; ++k) m = std::fmax(m, row[k]);
-    double s = 0.0;
-    for (std::int64_t k = 0; k < c; ++k) s += std::exp(static_cast<double>(row[k] - m));
-    return {m, s};
-}
-
-struct CrossEntropy {
-    TensorImpl* out;
-    detail::Ref x;
-    const std::int64_t* labels;
-
-    static void backward(CrossEntropy& d) {
-        TensorImpl* out = d.out;
-        TensorImpl* x = d.x.get();
-        if (out->grad == nullptr || !x->requires_grad) return;
-        const std::int64_t n = x->sizes[0], c = x->sizes[1];
-        detail::dispatch(x->dtype, [&]<class T>() {
-            const double g = static_cast<double>(*static_cast<const T*>(out->grad)) / static_cast<double>(n);
-            const T* xp = x->ptr<T>();
-            T* gx = x->grad_ptr<T>();
-            for (std::int64_t i = 0; i < n; ++i) {
-                const T* row = xp + i * c;
-                const auto [m, s] = max_and_exp_sum(row, c);
-                const double inv = 1.0 / s;
-                for (std::int64_t k = 0; k < c; ++k) {
-                    const double p = std::exp(static_cast<double>(row[k] - m)) * inv;
-                    gx[i * c + k] += static_cast<T>(g * (p - (k == d.labels[i] ? 1.0 : 0.0)));
-                }
-            }
-        });
-    }
-};
-
-}  // namespace
-
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets) {
-    constexpr const char* op = "binary_cross_entropy_with_logits";
-    const TensorImpl* p = logits.impl(op);
-    const TensorImpl* q = targets.impl(op);
-    if (!(p->shape() == q->shape()))
-        detail::tensor_error(op, "logits and targets shapes differ: " + detail::shape_str(p) + " and " + detail::shape_str(q));
-    Tensor x = logits, t = targets;
-    detail::promote(x, t, op);
-    x = x.contiguous();
-    t = t.contiguous();
-    TensorImpl* xi = x.impl(op);
-    TensorImpl* ti = t.impl(op);
-    Tape& tape = detail::tape_of({&x, &t}, op);
-    const bool rg = detail::needs_grad(tape, {xi, ti});
-    TensorImpl* out = detail::new_result(tape, xi->dtype, Shape{}, rg);
-    detail::dispatch(xi->dtype, [&]<class T>() {
-        const T* xp = xi->ptr<T>();
-        const T* tp = ti->ptr<T>();
-        double acc = 0.0;
-        for (std::int64_t i = 0; i < xi->numel; ++i) {
-            const double v = static_cast<double>(xp[i]), w = static_cast<double>(tp[i]);
-            acc += std::fmax(v, 0.0) - v * w + std::log1p(std::exp(-std::fabs(v)));
-        }
-        *out->ptr<T>() = static_cast<T>(acc / static_cast<double>(xi->numel));
-    });
-    if (!rg) return Tensor::wrap_result(out, tape);
-    return detail::record(tape, tape.arena().make<BceWithLogits>(out, xi, ti), op);
+    return detail::bce_with_logits(logits, targets);
 }
 
 Tensor cross_entropy(const Tensor& logits, std::span<const std::int64_t> labels) {
-    constexpr const char* op = "cross_entropy";
-    const TensorImpl* p = logits.impl(op);
-    if (p->ndim == 1) return cross_entropy(logits.unsqueeze(0), labels);
-    if (p->ndim != 2)
-        detail::tensor_error(op, "logits must be [batch, classes] or [classes], got " + detail::shape_str(p));
-    const std::int64_t n = p->sizes[0], c = p->sizes[1];
-    if (static_cast<std::int64_t>(labels.size()) != n)
-        detail::tensor_error(op, std::to_string(labels.size()) + " labels for a batch of " + std::to_string(n) +
-                                     " (logits " + detail::shape_str(p) + ")");
-    for (std::size_t i = 0; i < labels.size(); ++i)
-        if (labels[i] < 0 || labels[i] >= c)
-            detail::tensor_error(op, "label " + std::to_string(labels[i]) + " at position " + std::to_string(i) +
-                                         " is out of range for " + std::to_string(c) + " classes");
-    if (n == 0) detail::tensor_error(op, "empty batch (logits " + detail::shape_str(p) + ")");
-    Tensor x = logits.contiguous();
-    TensorImpl* xi = x.impl(op);
-    Tape& tape = detail::tape_of({&x}, op);
-    const bool rg = detail::needs_grad(tape, {xi});
-    TensorImpl* out = detail::new_result(tape, xi->dtype, Shape{}, rg);
-    detail::dispatch(xi->dtype, [&]<class T>() {
-        const T* xp = xi->ptr<T>();
-        double total = 0.0;
-        for (std::int64_t i = 0; i < n; ++i) {
-            const T* row = xp + i * c;
-            const auto [m, s] = max_and_exp_sum(row, c);
-            total += static_cast<double>(m) + std::log(s) - static_cast<double>(row[labels[static_cast<std::size_t>(i)]]);
-        }
-        *out->ptr<T>() = static_cast<T>(total / static_cast<double>(n));
-    });
-    if (!rg) return Tensor::wrap_result(out, tape);
-    auto* kept = static_cast<std::int64_t*>(
-        tape.arena().allocate(static_cast<std::size_t>(n) * sizeof(std::int64_t), alignof(std::int64_t)));
-    std::copy(labels.begin(), labels.end(), kept);
-    return detail::record(tape, tape.arena().make<CrossEntropy>(out, xi, kept), op);
+    return detail::cross_entropy(logits, labels);
 }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {
-    const TensorImpl* l = labels.impl("cross_entropy");
+    const TensorImpl* l = detail::impl_of(labels, "cross_entropy");
     if (l->ndim > 1) detail::tensor_error("cross_entropy", "labels must be 1-d, got " + detail::shape_str(l));
     const std::vector<double> v = labels.to_vector();
     std::vector<std::int64_t> ints(v.size());

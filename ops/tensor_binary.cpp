@@ -5,8 +5,9 @@
 // stretched dims read and write ga with stride 0, so the sum happens in the loop itself.
 #include <algorithm>
 
+#include "tapegrad/detail/op_recorder.hpp"
+#include "tapegrad/detail/tensor_loops.hpp"
 #include "tapegrad/ops/elementwise.hpp"
-#include "tapegrad/tensor_impl.hpp"
 
 namespace tapegrad::detail {
 
@@ -27,7 +28,7 @@ Shape broadcast_shape(const char* op, const TensorImpl* a, const TensorImpl* b) 
 
 // Both operands in one type: a float32 operand of a float64 op is cast (a recorded op).
 void promote(Tensor& a, Tensor& b, const char* op) {
-    const DType ta = a.impl(op)->dtype, tb = b.impl(op)->dtype;
+    const DType ta = impl_of(a, op)->dtype, tb = impl_of(b, op)->dtype;
     if (ta == tb) return;
     if (ta == DType::f32) a = a.to(DType::f64);
     else b = b.to(DType::f64);
@@ -36,61 +37,49 @@ void promote(Tensor& a, Tensor& b, const char* op) {
 namespace {
 
 template <class Op>
-struct Binary {
-    TensorImpl* out;
-    Ref a;
-    Ref b;
-
-    static void backward(Binary& d) {
-        TensorImpl* out = d.out;
-        if (out->grad == nullptr) return;
-        if (d.a->requires_grad) side<true>(d);
-        if (d.b->requires_grad) side<false>(d);
+struct Binary : OpData<2> {
+    template <class T>
+    void backward(const T* gy, T* ga, T* gb) const {
+        if (ga != nullptr) side<true>(gy, ga);
+        if (gb != nullptr) side<false>(gy, gb);
     }
 
-    template <bool kA>
-    static void side(Binary& d) {
-        TensorImpl* out = d.out;
-        TensorImpl* a = d.a.get();
-        TensorImpl* b = d.b.get();
-        TensorImpl* self = kA ? a : b;
-        dispatch(out->dtype, [&]<class T>() {
-            T* g = self->grad_ptr<T>();
-            const T* gy = static_cast<const T*>(out->grad);
-            const T* y = out->ptr<T>();
-            const T* ap = a->ptr<T>();
-            const T* bp = b->ptr<T>();
-            const auto partial = [](T x, T z, T w) { return kA ? Op::da(x, z, w) : Op::db(x, z, w); };
-            if (a->contiguous() && b->contiguous() && a->numel == out->numel && b->numel == out->numel) {
-                parallel_for(out->numel, kParallelGrain, [&](std::int64_t lo, std::int64_t hi) {
-                    for (std::int64_t i = lo; i < hi; ++i) g[i] += gy[i] * partial(ap[i], bp[i], y[i]);
-                });
-                return;
-            }
-            // The grad of `self` is contiguous in self's shape; read it broadcast (stride 0 on
-            // stretched dims) so that the loop sums into it. One thread: the order of the sums
-            // must not depend on the thread count.
-            TensorImpl gl;
-            std::copy(self->sizes, self->sizes + self->ndim, gl.sizes);
-            gl.ndim = self->ndim;
-            gl.set_contiguous_strides();
-            std::int64_t sa[kMaxDims], sb[kMaxDims], sg[kMaxDims];
-            broadcast_strides(a, out->ndim, sa);
-            broadcast_strides(b, out->ndim, sb);
-            broadcast_strides(&gl, out->ndim, sg);
-            T* const base[5] = {const_cast<T*>(ap), const_cast<T*>(bp), const_cast<T*>(y), const_cast<T*>(gy), g};
-            const std::int64_t* const st[5] = {sa, sb, out->strides, out->strides, sg};
-            for_each_row<T, 5>(out->ndim, out->sizes, base, st, [&](T* const* p, const std::int64_t* s, std::int64_t n) {
-                if (s[4] == 0) {
-                    T acc = T(0);
-                    for (std::int64_t i = 0; i < n; ++i)
-                        acc += p[3][i * s[3]] * partial(p[0][i * s[0]], p[1][i * s[1]], p[2][i * s[2]]);
-                    *p[4] += acc;
-                } else {
-                    for (std::int64_t i = 0; i < n; ++i)
-                        p[4][i * s[4]] += p[3][i * s[3]] * partial(p[0][i * s[0]], p[1][i * s[1]], p[2][i * s[2]]);
-                }
+    // g (the grad of a when kA, else of b) += gy * dy/da (or dy/db).
+    template <bool kA, class T>
+    void side(const T* gy, T* g) const {
+        const TensorImpl* a = in[0];
+        const TensorImpl* b = in[1];
+        const TensorImpl* self = kA ? a : b;
+        const T* y = out->ptr<T>();
+        const T* ap = a->ptr<T>();
+        const T* bp = b->ptr<T>();
+        const auto partial = [](T x, T z, T w) { return kA ? Op::da(x, z, w) : Op::db(x, z, w); };
+        if (a->contiguous() && b->contiguous() && a->numel == out->numel && b->numel == out->numel) {
+            parallel_for(out->numel, kParallelGrain, [&](std::int64_t lo, std::int64_t hi) {
+                for (std::int64_t i = lo; i < hi; ++i) g[i] += gy[i] * partial(ap[i], bp[i], y[i]);
             });
+            return;
+        }
+        // The grad of `self` is contiguous in self's shape; read it broadcast (stride 0 on
+        // stretched dims) so that the loop sums into it. One thread: the order of the sums
+        // must not depend on the thread count.
+        const TensorImpl grad_layout(self->dtype, self->shape(), g);
+        std::int64_t sa[kMaxDims], sb[kMaxDims], sg[kMaxDims];
+        broadcast_strides(a, out->ndim, sa);
+        broadcast_strides(b, out->ndim, sb);
+        broadcast_strides(&grad_layout, out->ndim, sg);
+        T* const base[5] = {const_cast<T*>(ap), const_cast<T*>(bp), const_cast<T*>(y), const_cast<T*>(gy), g};
+        const std::int64_t* const st[5] = {sa, sb, out->strides, out->strides, sg};
+        for_each_row<T, 5>(out->ndim, out->sizes, base, st, [&](T* const* p, const std::int64_t* s, std::int64_t n) {
+            if (s[4] == 0) {
+                T acc = T(0);
+                for (std::int64_t i = 0; i < n; ++i)
+                    acc += p[3][i * s[3]] * partial(p[0][i * s[0]], p[1][i * s[1]], p[2][i * s[2]]);
+                *p[4] += acc;
+            } else {
+                for (std::int64_t i = 0; i < n; ++i)
+                    p[4][i * s[4]] += p[3][i * s[3]] * partial(p[0][i * s[0]], p[1][i * s[1]], p[2][i * s[2]]);
+            }
         });
     }
 };
@@ -99,12 +88,11 @@ template <class Op>
 Tensor binary(const Tensor& x, const Tensor& z) {
     Tensor a = x, b = z;
     promote(a, b, Op::name);
-    TensorImpl* ai = a.impl(Op::name);
-    TensorImpl* bi = b.impl(Op::name);
+    OpRecorder rec(Op::name, a, b);
+    const TensorImpl* ai = rec.input(0);
+    const TensorImpl* bi = rec.input(1);
     const Shape shape = broadcast_shape(Op::name, ai, bi);
-    Tape& tape = tape_of({&a, &b}, Op::name);
-    const bool rg = needs_grad(tape, {ai, bi});
-    TensorImpl* out = new_result(tape, ai->dtype, shape, rg);
+    TensorImpl* out = rec.result(ai->dtype, shape);
     dispatch(out->dtype, [&]<class T>() {
         T* y = out->ptr<T>();
         const T* ap = ai->ptr<T>();
@@ -129,8 +117,7 @@ Tensor binary(const Tensor& x, const Tensor& z) {
             }
         });
     });
-    if (!rg) return Tensor::wrap_result(out, tape);
-    return record(tape, tape.arena().make<Binary<Op>>(out, ai, bi), Op::name);
+    return rec.template finish<Binary<Op>>(out);
 }
 
 }  // namespace

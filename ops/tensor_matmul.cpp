@@ -7,7 +7,9 @@
 #include <algorithm>
 
 #include "tapegrad/detail/gemm.hpp"
-#include "tapegrad/tensor_impl.hpp"
+#include "tapegrad/detail/op_recorder.hpp"
+#include "tapegrad/detail/tensor_loops.hpp"
+#include "tapegrad/detail/tensor_pool.hpp"
 #include "tapegrad/threads.hpp"
 
 namespace tapegrad::detail {
@@ -100,48 +102,41 @@ void batched(std::int64_t batches, const Operand<T>& a, const Operand<T>& b, T b
     }
 }
 
-struct Matmul {
-    TensorImpl* out;
-    Ref a;
-    Ref b;
+struct Matmul : OpData<2> {
     std::int64_t batches;
 
-    static void backward(Matmul& d) {
-        TensorImpl* out = d.out;
-        if (out->grad == nullptr) return;
-        TensorImpl* a = d.a.get();
-        TensorImpl* b = d.b.get();
+    template <class T>
+    void backward(const T* gy, T* ga, T* gb) const {
+        const TensorImpl* a = in[0];
+        const TensorImpl* b = in[1];
         Tape& tape = *out->tape;
-        dispatch(out->dtype, [&]<class T>() {
-            const std::int64_t m = out->sizes[out->ndim - 2], n = out->sizes[out->ndim - 1];
-            Operand<T> gc;
-            gc.p = static_cast<const T*>(out->grad);
-            gc.ld = std::max<std::int64_t>(n, 1);
-            gc.batch = d.batches > 1 ? m * n : 0;
-            gc.rows = m;
-            gc.cols = n;
-            // A grad's batch stride: 0 for an operand the batch shared (the products add up).
-            const auto stride_of = [](const TensorImpl* t) -> std::int64_t {
-                return t->ndim == 3 && t->sizes[0] != 1 ? t->sizes[1] * t->sizes[2] : 0;
-            };
-            if (a->requires_grad) {  // dA += dC B^T
-                MaybeScratch sb;
-                const Operand<T> bt = transposed(operand<T>(tape, b, sb));
-                batched<T>(d.batches, gc, bt, T(1), a->grad_ptr<T>(), stride_of(a));
+        const std::int64_t m = out->sizes[out->ndim - 2], n = out->sizes[out->ndim - 1];
+        Operand<T> gc;
+        gc.p = gy;
+        gc.ld = std::max<std::int64_t>(n, 1);
+        gc.batch = batches > 1 ? m * n : 0;
+        gc.rows = m;
+        gc.cols = n;
+        // A grad's batch stride: 0 for an operand the batch shared (the products add up).
+        const auto stride_of = [](const TensorImpl* t) -> std::int64_t {
+            return t->ndim == 3 && t->sizes[0] != 1 ? t->sizes[1] * t->sizes[2] : 0;
+        };
+        if (ga != nullptr) {  // dA += dC B^T
+            MaybeScratch sb;
+            const Operand<T> bt = transposed(operand<T>(tape, b, sb));
+            batched<T>(batches, gc, bt, T(1), ga, stride_of(a));
+        }
+        if (gb != nullptr) {  // dB += A^T dC
+            MaybeScratch sa;
+            const Operand<T> ao = operand<T>(tape, a, sa);
+            const std::int64_t gb_batch = stride_of(b);
+            if (gb_batch == 0 && batches > 1 && !ao.trans && ao.batch == ao.rows * ao.ld) {
+                // B was shared by the batch: one product over the stacked rows of A and dC.
+                gemm(true, false, ao.cols, n, batches * ao.rows, ao.p, ao.ld, gc.p, gc.ld, T(1), gb, n);
+            } else {
+                batched<T>(batches, transposed(ao), gc, T(1), gb, gb_batch);
             }
-            if (b->requires_grad) {  // dB += A^T dC
-                MaybeScratch sa;
-                const Operand<T> ao = operand<T>(tape, a, sa);
-                T* gb = b->grad_ptr<T>();
-                const std::int64_t gb_batch = stride_of(b);
-                if (gb_batch == 0 && d.batches > 1 && !ao.trans && ao.batch == ao.rows * ao.ld) {
-                    // B was shared by the batch: one product over the stacked rows of A and dC.
-                    gemm(true, false, ao.cols, n, d.batches * ao.rows, ao.p, ao.ld, gc.p, gc.ld, T(1), gb, n);
-                } else {
-                    batched<T>(d.batches, transposed(ao), gc, T(1), gb, gb_batch);
-                }
-            }
-        });
+        }
     }
 };
 
@@ -149,8 +144,8 @@ Tensor matmul_nd(const Tensor& x, const Tensor& z) {
     constexpr const char* op = "matmul";
     Tensor a = x, b = z;
     promote(a, b, op);
-    TensorImpl* ai = a.impl(op);
-    TensorImpl* bi = b.impl(op);
+    const TensorImpl* ai = impl_of(a, op);
+    const TensorImpl* bi = impl_of(b, op);
     const auto dims_error = [&](const std::string& what) {
         tensor_error(op, what + ": " + shape_str(ai) + " x " + shape_str(bi));
     };
@@ -168,17 +163,15 @@ Tensor matmul_nd(const Tensor& x, const Tensor& z) {
     if (ai->ndim == 3 || bi->ndim == 3) shape.push_back(batches);
     shape.push_back(m);
     shape.push_back(n);
-    Tape& tape = tape_of({&a, &b}, op);
-    const bool rg = needs_grad(tape, {ai, bi});
-    TensorImpl* out = new_result(tape, ai->dtype, shape, rg);
+    OpRecorder rec(op, a, b);
+    TensorImpl* out = rec.result(ai->dtype, shape);
     num_threads();  // applies TAPEGRAD_NUM_THREADS to the BLAS before its first use
     dispatch(out->dtype, [&]<class T>() {
         MaybeScratch sa, sb;
-        const Operand<T> ao = operand<T>(tape, ai, sa), bo = operand<T>(tape, bi, sb);
+        const Operand<T> ao = operand<T>(rec.tape(), ai, sa), bo = operand<T>(rec.tape(), bi, sb);
         batched<T>(batches, ao, bo, T(0), out->ptr<T>(), m * n);
     });
-    if (!rg) return Tensor::wrap_result(out, tape);
-    return record(tape, tape.arena().make<Matmul>(out, ai, bi, batches), op);
+    return rec.finish<Matmul>(out, batches);
 }
 
 }  // namespace

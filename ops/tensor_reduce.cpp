@@ -9,24 +9,12 @@
 #include <cmath>
 #include <limits>
 
-#include "tapegrad/tensor_impl.hpp"
+#include "tapegrad/detail/lanes.hpp"
+#include "tapegrad/detail/op_recorder.hpp"
+#include "tapegrad/detail/tensor_pool.hpp"
 
 namespace tapegrad::detail {
 namespace {
-
-struct Layout {
-    std::int64_t outer = 1, n = 1, inner = 1;
-};
-
-Layout layout(const TensorImpl* t, int d) {
-    Layout l;
-    for (int j = 0; j < t->ndim; ++j) {
-        if (j < d) l.outer *= t->sizes[j];
-        else if (j == d) l.n = t->sizes[j];
-        else l.inner *= t->sizes[j];
-    }
-    return l;
-}
 
 Shape reduced_shape(const TensorImpl* t, int d, bool keepdim) {
     Shape s;
@@ -37,63 +25,52 @@ Shape reduced_shape(const TensorImpl* t, int d, bool keepdim) {
     return s;
 }
 
-struct SumBackward {
-    TensorImpl* out;
-    Ref in;
-    Layout l;
+struct SumBackward : OpData<1> {
+    Lanes l;
     double scale;
 
-    static void backward(SumBackward& d) {
-        TensorImpl* out = d.out;
-        TensorImpl* in = d.in.get();
-        if (out->grad == nullptr || !in->requires_grad) return;
-        dispatch(in->dtype, [&]<class T>() {
-            T* gx = in->grad_ptr<T>();
-            const T* gy = static_cast<const T*>(out->grad);
-            const T s = static_cast<T>(d.scale);
-            const Layout lay = d.l;
-            for (std::int64_t o = 0; o < lay.outer; ++o)
-                for (std::int64_t k = 0; k < lay.n; ++k) {
-                    T* row = gx + (o * lay.n + k) * lay.inner;
-                    const T* g = gy + o * lay.inner;
-                    for (std::int64_t i = 0; i < lay.inner; ++i) row[i] += g[i] * s;
-                }
-        });
+    template <class T>
+    void backward(const T* gy, T* gx) const {
+        const T s = static_cast<T>(scale);
+        const Lanes lay = l;
+        for (std::int64_t o = 0; o < lay.outer; ++o)
+            for (std::int64_t k = 0; k < lay.n; ++k) {
+                T* row = gx + (o * lay.n + k) * lay.inner;
+                const T* g = gy + o * lay.inner;
+                for (std::int64_t i = 0; i < lay.inner; ++i) row[i] += g[i] * s;
+            }
     }
 };
 
 // A reduction's input (made contiguous), the layout it is reduced with, and its result's shape.
 struct Reduced {
     Tensor x;
-    TensorImpl* in;
-    Layout layout;
+    Lanes layout;
     Shape shape;
 };
 Reduced reduced(const Tensor& x0, const char* op, int dim, bool all, bool keepdim) {
-    const int ndim = x0.impl(op)->ndim;  // checks the handle before anything else touches it
+    const int ndim = impl_of(x0, op)->ndim;  // checks the handle before anything else touches it
     const int d = all ? -1 : wrap_dim(op, dim, ndim);
-    Reduced r{x0.contiguous(), nullptr, {}, {}};
-    r.in = r.x.impl(op);
-    if (all || r.in->ndim == 0) {
-        r.layout.n = r.in->numel;
-        if (!all && keepdim) r.shape = r.in->shape();
+    Reduced r{x0.contiguous(), {}, {}};
+    const TensorImpl* in = impl_of(r.x, op);
+    if (all || in->ndim == 0) {
+        r.layout.n = in->numel;
+        if (!all && keepdim) r.shape = in->shape();
     } else {
-        r.layout = layout(r.in, d);
-        r.shape = reduced_shape(r.in, d, keepdim);
+        r.layout = lanes_along(in, d);
+        r.shape = reduced_shape(in, d, keepdim);
     }
     return r;
 }
 
 // sum (scale 1) or mean (scale 1/n) over dim d, or over everything when d < 0.
 Tensor sum_like(const Tensor& x0, const char* op, int dim, bool all, bool keepdim, bool mean) {
-    Reduced r = reduced(x0, op, dim, all, keepdim);
-    TensorImpl* in = r.in;
-    const Layout& l = r.layout;
-    const Shape& shape = r.shape;
+    const Reduced r = reduced(x0, op, dim, all, keepdim);
+    const Lanes& l = r.layout;
     const double scale = mean ? 1.0 / static_cast<double>(l.n) : 1.0;
-    Tape& tape = tape_of({&r.x}, op);
-    const bool rg = needs_grad(tape, {in});
-    TensorImpl* out = new_result(tape, in->dtype, shape, rg);
+    OpRecorder rec(op, r.x);
+    const TensorImpl* in = rec.input(0);
+    TensorImpl* out = rec.result(in->dtype, r.shape);
     dispatch(in->dtype, [&]<class T>() {
         const T* xp = in->ptr<T>();
         T* y = out->ptr<T>();
@@ -106,7 +83,7 @@ Tensor sum_like(const Tensor& x0, const char* op, int dim, bool all, bool keepdi
             }
             return;
         }
-        Scratch acc_room(tape, static_cast<std::size_t>(l.inner) * sizeof(double));
+        Scratch acc_room(rec.tape(), static_cast<std::size_t>(l.inner) * sizeof(double));
         double* acc = acc_room.as<double>();
         for (std::int64_t o = 0; o < l.outer; ++o) {
             std::fill(acc, acc + l.inner, 0.0);
@@ -117,53 +94,44 @@ Tensor sum_like(const Tensor& x0, const char* op, int dim, bool all, bool keepdi
             for (std::int64_t i = 0; i < l.inner; ++i) y[o * l.inner + i] = static_cast<T>(acc[i] * scale);
         }
     });
-    if (!rg) return Tensor::wrap_result(out, tape);
-    return record(tape, tape.arena().make<SumBackward>(out, in, l, scale), op);
+    return rec.finish<SumBackward>(out, l, scale);
 }
 
 // gx[where] += gy[o, i] * weight; `where` holds, per output element, the flat input index of its
 // maximum (max over a dim), or is null for max over everything (ties share gy equally).
-struct MaxBackward {
-    TensorImpl* out;
-    Ref in;
+struct MaxBackward : OpData<1> {
     const std::int64_t* where;
 
-    static void backward(MaxBackward& d) {
-        TensorImpl* out = d.out;
-        TensorImpl* in = d.in.get();
-        if (out->grad == nullptr || !in->requires_grad) return;
-        dispatch(in->dtype, [&]<class T>() {
-            T* gx = in->grad_ptr<T>();
-            const T* gy = static_cast<const T*>(out->grad);
-            if (d.where != nullptr) {
-                for (std::int64_t j = 0; j < out->numel; ++j) gx[d.where[j]] += gy[j];
-                return;
-            }
-            const T* x = in->ptr<T>();
-            const T m = *out->ptr<T>();
-            std::int64_t ties = 0;
-            for (std::int64_t i = 0; i < in->numel; ++i) ties += (x[i] == m || (std::isnan(m) && std::isnan(x[i])));
-            const T share = gy[0] / static_cast<T>(ties);
-            for (std::int64_t i = 0; i < in->numel; ++i)
-                if (x[i] == m || (std::isnan(m) && std::isnan(x[i]))) gx[i] += share;
-        });
+    template <class T>
+    void backward(const T* gy, T* gx) const {
+        if (where != nullptr) {
+            for (std::int64_t j = 0; j < out->numel; ++j) gx[where[j]] += gy[j];
+            return;
+        }
+        const TensorImpl* x_impl = in[0];
+        const T* x = x_impl->ptr<T>();
+        const T m = *out->ptr<T>();
+        std::int64_t ties = 0;
+        for (std::int64_t i = 0; i < x_impl->numel; ++i) ties += (x[i] == m || (std::isnan(m) && std::isnan(x[i])));
+        const T share = gy[0] / static_cast<T>(ties);
+        for (std::int64_t i = 0; i < x_impl->numel; ++i)
+            if (x[i] == m || (std::isnan(m) && std::isnan(x[i]))) gx[i] += share;
     }
 };
 
 // max over dim (or everything); with `indices`, returns the argmax as float64 values instead.
 Tensor max_like(const Tensor& x0, const char* op, int dim, bool all, bool keepdim, bool indices) {
-    Reduced r = reduced(x0, op, dim, all, keepdim);
-    TensorImpl* in = r.in;
-    const Layout& l = r.layout;
-    const Shape& shape = r.shape;
+    const Reduced r = reduced(x0, op, dim, all, keepdim);
+    const Lanes& l = r.layout;
     if (l.n == 0 && l.outer * l.inner > 0)
-        tensor_error(op, "cannot take the max over an empty dim, shape " + shape_str(in));
-    Tape& tape = tape_of({&r.x}, op);
-    const bool rg = !indices && needs_grad(tape, {in});
-    TensorImpl* out = new_result(tape, indices ? DType::f64 : in->dtype, shape, rg);
+        tensor_error(op, "cannot take the max over an empty dim, shape " + shape_str(impl_of(r.x, op)));
+    OpRecorder rec(op, r.x);
+    const TensorImpl* in = rec.input(0);
+    if (indices) rec.not_differentiable();
+    TensorImpl* out = rec.result(indices ? DType::f64 : in->dtype, r.shape);
     const std::int64_t count = l.outer * l.inner;
     std::int64_t* where = static_cast<std::int64_t*>(
-        tape.arena().allocate(static_cast<std::size_t>(count) * sizeof(std::int64_t), alignof(std::int64_t)));
+        rec.tape().arena().allocate(static_cast<std::size_t>(count) * sizeof(std::int64_t), alignof(std::int64_t)));
     dispatch(in->dtype, [&]<class T>() {
         const T* xp = in->ptr<T>();
         for (std::int64_t o = 0; o < l.outer; ++o)
@@ -187,8 +155,7 @@ Tensor max_like(const Tensor& x0, const char* op, int dim, bool all, bool keepdi
             for (std::int64_t j = 0; j < count; ++j) y[j] = xp[where[j]];
         }
     });
-    if (!rg) return Tensor::wrap_result(out, tape);
-    return record(tape, tape.arena().make<MaxBackward>(out, in, all ? nullptr : where), op);
+    return rec.finish<MaxBackward>(out, all ? nullptr : where);
 }
 
 }  // namespace

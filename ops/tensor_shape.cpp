@@ -6,53 +6,43 @@
 // works out (offset, s) against the input's contiguous grad layout; stride 0 (expand) sums.
 #include <algorithm>
 
-#include "tapegrad/tensor_impl.hpp"
+#include "tapegrad/detail/op_recorder.hpp"
+#include "tapegrad/detail/tensor_loops.hpp"
+#include "tapegrad/detail/tensor_pool.hpp"
 
 namespace tapegrad::detail {
 namespace {
 
-struct ViewBackward {
-    TensorImpl* out;
-    Ref in;
+struct ViewBackward : OpData<1> {
     std::int64_t offset;
     std::int64_t strides[kMaxDims];
 
-    ViewBackward(TensorImpl* o, TensorImpl* i, std::int64_t off, const std::int64_t* s) : out(o), in(i), offset(off) {
-        std::copy(s, s + o->ndim, strides);
+    ViewBackward(const OpTensors<1>& t, std::int64_t grad_offset, const std::int64_t* grad_strides)
+        : OpData(t), offset(grad_offset) {
+        std::copy(grad_strides, grad_strides + out->ndim, strides);
     }
 
-    static void backward(ViewBackward& d) {
-        TensorImpl* out = d.out;
-        TensorImpl* in = d.in.get();
-        if (out->grad == nullptr || !in->requires_grad) return;
-        dispatch(in->dtype, [&]<class T>() {
-            add_strided<T>(out->ndim, out->sizes, static_cast<const T*>(out->grad), in->grad_ptr<T>(), d.offset, d.strides);
-        });
+    template <class T>
+    void backward(const T* gy, T* gx) const {
+        add_strided<T>(out->ndim, out->sizes, gy, gx, offset, strides);
     }
 };
-
-Tensor finish(Tape& tape, const char* op, TensorImpl* in, TensorImpl* out, std::int64_t grad_offset,
-              const std::int64_t* grad_strides) {
-    if (!out->requires_grad) return Tensor::wrap_result(out, tape);
-    return record(tape, tape.arena().make<ViewBackward>(out, in, grad_offset, grad_strides), op);
-}
 
 // A view of x: data at x.data + data_offset with data_strides; its grad maps as described above.
 Tensor view_of(const Tensor& x, const char* op, const Shape& shape, const std::int64_t* data_strides,
                std::int64_t data_offset, const std::int64_t* grad_strides, std::int64_t grad_offset) {
-    TensorImpl* in = x.impl(op);
-    Tape& tape = tape_of({&x}, op);
-    TensorImpl* out = new_view(tape, in, shape, data_strides, data_offset, needs_grad(tape, {in}));
-    return finish(tape, op, in, out, grad_offset, grad_strides);
+    OpRecorder rec(op, x);
+    TensorImpl* out = rec.view(*rec.input(0), shape, data_strides, data_offset);
+    return rec.finish<ViewBackward>(out, grad_offset, grad_strides);
 }
 
 // A contiguous copy of x in `shape` (same element count, row-major order kept).
 Tensor copy_of(const Tensor& x, const char* op, const Shape& shape) {
-    TensorImpl* in = x.impl(op);
-    Tape& tape = tape_of({&x}, op);
-    TensorImpl* out = new_result(tape, in->dtype, shape, needs_grad(tape, {in}));
+    OpRecorder rec(op, x);
+    const TensorImpl* in = rec.input(0);
+    TensorImpl* out = rec.result(in->dtype, shape);
     copy_to_contiguous(in, out->data, in->dtype);
-    return finish(tape, op, in, out, 0, out->strides);
+    return rec.finish<ViewBackward>(out, std::int64_t{0}, out->strides);
 }
 
 std::int64_t resolve_index(const char* op, std::int64_t i, std::int64_t size, int dim) {
@@ -72,69 +62,38 @@ void copy_strided(const TensorImpl* src, T* dst, const std::int64_t* dst_strides
     });
 }
 
-// d(cast x)/dx = 1: gx += gy converted back to x's type.
-struct Cast {
-    TensorImpl* out;
-    Ref in;
-    static void backward(Cast& d) {
-        TensorImpl* out = d.out;
-        TensorImpl* in = d.in.get();
-        if (out->grad == nullptr || !in->requires_grad) return;
-        TensorImpl g;  // out's grad read as a tensor
-        std::copy(out->sizes, out->sizes + out->ndim, g.sizes);
-        g.ndim = out->ndim;
-        g.set_contiguous_strides();
-        g.numel = out->numel;
-        g.dtype = out->dtype;
-        g.data = out->grad;
-        dispatch(in->dtype, [&]<class T>() {
-            Scratch s(*out->tape, in->bytes());
-            copy_to_contiguous(&g, s.as<void>(), in->dtype);
-            T* gx = in->grad_ptr<T>();
+// d(cast x)/dx = 1: gx += gy converted back to x's type. x and the result differ in dtype, so the
+// backward is the plain form, not a kernel typed by the result.
+struct Cast : OpData<1> {
+    void backward() const {
+        TensorImpl* x = in[0];
+        const TensorImpl gy(out->dtype, out->shape(), out->grad);  // out's grad read as a tensor
+        dispatch(x->dtype, [&]<class T>() {
+            Scratch s(*out->tape, x->bytes());
+            copy_to_contiguous(&gy, s.as<void>(), x->dtype);
+            T* gx = x->grad_ptr<T>();
             const T* c = s.as<T>();
-            for (std::int64_t i = 0; i < in->numel; ++i) gx[i] += c[i];
+            for (std::int64_t i = 0; i < x->numel; ++i) gx[i] += c[i];
         });
     }
 };
 
 // Joined along dim: gx_i += the slice of gy that input i filled.
-struct Cat {
-    TensorImpl* out;
-    TensorImpl** ins;
-    std::int64_t* offsets;  // along dim
-    std::size_t count;
+struct Cat : OpData<kAnyInputs> {
+    const std::int64_t* offsets;  // along dim
     int dim;
 
-    Cat(TensorImpl* o, TensorImpl** i, std::int64_t* off, std::size_t n, int d) : out(o), ins(i), offsets(off), count(n), dim(d) {
-        for (std::size_t k = 0; k < count; ++k) ins[k]->retain();
-    }
-    Cat(const Cat&) = delete;
-    Cat& operator=(const Cat&) = delete;
-    ~Cat() {
-        for (std::size_t k = 0; k < count; ++k) ins[k]->release();
-    }
+    Cat(TensorImpl* result, std::span<TensorImpl* const> inputs, const std::int64_t* along, int d)
+        : OpData(result, inputs), offsets(along), dim(d) {}
 
-    static void backward(Cat& d) {
-        TensorImpl* out = d.out;
-        if (out->grad == nullptr) return;
-        for (std::size_t k = 0; k < d.count; ++k) {
-            TensorImpl* in = d.ins[k];
-            if (!in->requires_grad) continue;
-            dispatch(in->dtype, [&]<class T>() {
-                // Read gy's slice with out's strides, add into gx (contiguous).
-                TensorImpl g;
-                std::copy(in->sizes, in->sizes + in->ndim, g.sizes);
-                g.ndim = in->ndim;
-                std::copy(out->strides, out->strides + out->ndim, g.strides);
-                g.data = static_cast<T*>(out->grad) + d.offsets[k] * out->strides[d.dim];
-                std::int64_t cs[kMaxDims];
-                contiguous_strides(in->ndim, in->sizes, cs);
-                T* const base[2] = {g.ptr<T>(), in->grad_ptr<T>()};
-                const std::int64_t* const st[2] = {g.strides, cs};
-                for_each_row<T, 2>(in->ndim, in->sizes, base, st, [](T* const* p, const std::int64_t* s, std::int64_t n) {
-                    for (std::int64_t i = 0; i < n; ++i) p[1][i * s[1]] += p[0][i * s[0]];
-                });
-            });
+    template <class T>
+    void backward(const T* gy) const {
+        for (std::size_t k = 0; k < in.size(); ++k) {
+            TensorImpl* x = in[k];
+            T* gx = grad_of<T>(x);
+            if (gx == nullptr) continue;
+            // gy's slice, read with out's strides.
+            add_to_contiguous<T>(x->ndim, x->sizes, gy + offsets[k] * out->strides[dim], out->strides, gx);
         }
     }
 };
@@ -144,6 +103,7 @@ struct Cat {
 
 namespace tapegrad {
 
+using detail::TensorAccess;
 using detail::TensorImpl;
 
 Tensor Tensor::reshape(const Shape& shape) const {
@@ -331,61 +291,39 @@ Tensor Tensor::contiguous() const {
 
 Tensor Tensor::to(DType dtype) const {
     constexpr const char* op = "to";
-    TensorImpl* in = impl(op);
-    if (in->dtype == dtype) return *this;
-    Tape& tape = detail::tape_of({this}, op);
-    const bool rg = detail::needs_grad(tape, {in});
-    TensorImpl* out = detail::new_result(tape, dtype, in->shape(), rg);
+    if (impl(op)->dtype == dtype) return *this;
+    detail::OpRecorder rec(op, *this);
+    const TensorImpl* in = rec.input(0);
+    TensorImpl* out = rec.result(dtype, in->shape());
     detail::copy_to_contiguous(in, out->data, dtype);
-    if (!rg) return wrap_result(out, tape);
-    return detail::record(tape, tape.arena().make<detail::Cast>(out, in), op);
+    return rec.finish<detail::Cast>(out);
 }
 
 Tensor Tensor::detach() const {
-    TensorImpl* in = impl("detach");
-    if (in->leaf) {
-        auto* t = new TensorImpl;
-        std::copy(in->sizes, in->sizes + in->ndim, t->sizes);
-        std::copy(in->strides, in->strides + in->ndim, t->strides);
-        t->ndim = in->ndim;
-        t->numel = in->numel;
-        t->dtype = in->dtype;
-        t->leaf = true;
-        t->storage = in->storage;
-        t->storage->retain();
-        t->data = in->data;
-        return adopt_leaf(t);
-    }
-    Tape& tape = *tape_;
-    return wrap_result(detail::new_view(tape, in, in->shape(), in->strides, 0, false), tape);
+    const TensorImpl* in = impl("detach");
+    if (in->leaf) return TensorAccess::adopt_leaf(new TensorImpl(*in->storage, in->dtype, in->shape(), in->data, in->strides));
+    return TensorAccess::wrap_result(detail::new_view(*tape_, *in, in->shape(), in->strides, 0, false), *tape_);
 }
 
 Tensor cat(std::span<const Tensor> tensors, int dim) {
     constexpr const char* op = "cat";
     if (tensors.empty()) detail::tensor_error(op, "needs at least one tensor");
     bool any64 = false;
-    for (const Tensor& t : tensors) any64 = any64 || t.impl(op)->dtype == DType::f64;
-    const TensorImpl* first = tensors[0].impl(op);
+    for (const Tensor& t : tensors) any64 = any64 || detail::impl_of(t, op)->dtype == DType::f64;
+    const TensorImpl* first = detail::impl_of(tensors[0], op);
     if (first->ndim == 0) detail::tensor_error(op, "0-d tensors cannot be joined");
     const int d = detail::wrap_dim(op, dim, first->ndim);
-    Tape* tape_ptr = nullptr;
-    for (const Tensor& t : tensors)
-        if (t.tape() != nullptr) {
-            if (tape_ptr != nullptr && tape_ptr != t.tape()) detail::tensor_error(op, "operands were recorded on different tapes");
-            tape_ptr = t.tape();
-        }
-    Tape& tape = tape_ptr != nullptr ? *tape_ptr : Tape::current();
+    Tape& tape = detail::tape_of_all(tensors, op);
     // Inputs of the common type (float32 ones cast when any is float64), on the tape's arena.
     const std::size_t n = tensors.size();
     auto** ins = static_cast<TensorImpl**>(tape.arena().allocate(n * sizeof(TensorImpl*), alignof(TensorImpl*)));
     auto* offsets = static_cast<std::int64_t*>(tape.arena().allocate(n * sizeof(std::int64_t), alignof(std::int64_t)));
     Shape s = first->shape();
     s[d] = 0;
-    bool rg = false;
     for (std::size_t k = 0; k < n; ++k) {
         Tensor t = tensors[k];
-        if (any64 && t.impl(op)->dtype == DType::f32) t = t.to(DType::f64);
-        TensorImpl* in = t.impl(op);
+        if (any64 && detail::impl_of(t, op)->dtype == DType::f32) t = t.to(DType::f64);
+        TensorImpl* in = detail::impl_of(t, op);
         bool same = in->ndim == first->ndim;
         for (int j = 0; same && j < in->ndim; ++j) same = j == d || in->sizes[j] == first->sizes[j];
         if (!same)
@@ -395,17 +333,15 @@ Tensor cat(std::span<const Tensor> tensors, int dim) {
         ins[k] = in;  // a cast result lives on the tape; a leaf is retained by Cat
         offsets[k] = s[d];
         s[d] += in->sizes[d];
-        rg = rg || in->requires_grad;
     }
-    rg = rg && tape.grad_enabled();
-    TensorImpl* out = detail::new_result(tape, any64 ? DType::f64 : DType::f32, s, rg);
+    const std::span<TensorImpl* const> inputs(ins, n);
+    TensorImpl* out = detail::new_result(tape, any64 ? DType::f64 : DType::f32, s, detail::needs_grad(tape, inputs));
     for (std::size_t k = 0; k < n; ++k) {
         detail::dispatch(out->dtype, [&]<class T>() {
             detail::copy_strided<T>(ins[k], out->ptr<T>() + offsets[k] * out->strides[d], out->strides);
         });
     }
-    if (!rg) return Tensor::wrap_result(out, tape);
-    return detail::record(tape, tape.arena().make<detail::Cat>(out, ins, offsets, n, d), op);
+    return detail::finish_op<detail::Cat>(tape, op, out, out, inputs, offsets, d);
 }
 
 }  // namespace tapegrad

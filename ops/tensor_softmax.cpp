@@ -6,76 +6,55 @@
 //   log_softmax: y = x - m - log(s),        gx += gy - exp(y) * sum_k gy_k
 // with m = max_k x_k and s = sum_k exp(x_k - m).
 #include <cmath>
-#include <limits>
 
-#include "tapegrad/tensor_impl.hpp"
+#include "tapegrad/detail/lanes.hpp"
+#include "tapegrad/detail/log_sum_exp.hpp"
+#include "tapegrad/detail/op_recorder.hpp"
 
 namespace tapegrad::detail {
 namespace {
 
-struct Lanes {
-    std::int64_t outer = 1, n = 1, inner = 1;
-};
-
 template <bool kLog>
-struct Softmax {
-    TensorImpl* out;
-    Ref in;
+struct Softmax : OpData<1> {
     Lanes l;
 
-    static void backward(Softmax& d) {
-        TensorImpl* out = d.out;
-        TensorImpl* in = d.in.get();
-        if (out->grad == nullptr || !in->requires_grad) return;
-        dispatch(in->dtype, [&]<class T>() {
-            T* gx = in->grad_ptr<T>();
-            const T* gy = static_cast<const T*>(out->grad);
-            const T* y = out->ptr<T>();
-            const Lanes lay = d.l;
-            for (std::int64_t o = 0; o < lay.outer; ++o)
-                for (std::int64_t i = 0; i < lay.inner; ++i) {
-                    const std::int64_t base = o * lay.n * lay.inner + i;
-                    double dot = 0.0;
-                    for (std::int64_t k = 0; k < lay.n; ++k) {
-                        const std::int64_t at = base + k * lay.inner;
-                        dot += kLog ? static_cast<double>(gy[at]) : static_cast<double>(gy[at]) * static_cast<double>(y[at]);
-                    }
-                    const T s = static_cast<T>(dot);
-                    for (std::int64_t k = 0; k < lay.n; ++k) {
-                        const std::int64_t at = base + k * lay.inner;
-                        gx[at] += kLog ? gy[at] - std::exp(y[at]) * s : y[at] * (gy[at] - s);
-                    }
+    template <class T>
+    void backward(const T* gy, T* gx) const {
+        const T* y = out->ptr<T>();
+        const Lanes lay = l;
+        for (std::int64_t o = 0; o < lay.outer; ++o)
+            for (std::int64_t i = 0; i < lay.inner; ++i) {
+                const std::int64_t base = o * lay.n * lay.inner + i;
+                double dot = 0.0;
+                for (std::int64_t k = 0; k < lay.n; ++k) {
+                    const std::int64_t at = base + k * lay.inner;
+                    dot += kLog ? static_cast<double>(gy[at]) : static_cast<double>(gy[at]) * static_cast<double>(y[at]);
                 }
-        });
+                const T s = static_cast<T>(dot);
+                for (std::int64_t k = 0; k < lay.n; ++k) {
+                    const std::int64_t at = base + k * lay.inner;
+                    gx[at] += kLog ? gy[at] - std::exp(y[at]) * s : y[at] * (gy[at] - s);
+                }
+            }
     }
 };
 
 template <bool kLog>
 Tensor softmax_along(const Tensor& x0, int dim) {
     constexpr const char* op = kLog ? "log_softmax" : "softmax";
-    const int d = wrap_dim(op, dim, x0.impl(op)->ndim);
-    Tensor x = x0.contiguous();
-    TensorImpl* in = x.impl(op);
-    Lanes l;
-    for (int j = 0; j < in->ndim; ++j) {
-        if (j < d) l.outer *= in->sizes[j];
-        else if (j == d) l.n = in->sizes[j];
-        else l.inner *= in->sizes[j];
-    }
-    Tape& tape = tape_of({&x}, op);
-    const bool rg = needs_grad(tape, {in});
-    TensorImpl* out = new_result(tape, in->dtype, in->shape(), rg);
+    const int d = wrap_dim(op, dim, impl_of(x0, op)->ndim);
+    const Tensor x = x0.contiguous();
+    OpRecorder rec(op, x);
+    const TensorImpl* in = rec.input(0);
+    const Lanes l = lanes_along(in, d);
+    TensorImpl* out = rec.result(in->dtype, in->shape());
     dispatch(in->dtype, [&]<class T>() {
         const T* xp = in->ptr<T>();
         T* y = out->ptr<T>();
         for (std::int64_t o = 0; o < l.outer; ++o)
             for (std::int64_t i = 0; i < l.inner; ++i) {
                 const std::int64_t base = o * l.n * l.inner + i;
-                T m = -std::numeric_limits<T>::infinity();
-                for (std::int64_t k = 0; k < l.n; ++k) m = std::fmax(m, xp[base + k * l.inner]);
-                if (std::isinf(m) && m < 0) m = T(0);  // all -inf: avoid -inf - -inf
-                double s = 0.0;
-                for (std::int64_t k = 0; k < l.n; ++k) s += std::exp(static_cast<double>(xp[base + k * l.inner] - m));
+                const auto [m, s] = max_and_exp_sum(xp + base, l.n, l.inner);
                 if (kLog) {
                     const T shift = m + static_cast<T>(std::log(s));
                     for (std::int64_t k = 0; k < l.n; ++k) y[base + k * l.inner] = xp[base + k * l.inner] - shift;
@@ -86,8 +65,7 @@ Tensor softmax_along(const Tensor& x0, int dim) {
                 }
             }
     });
-    if (!rg) return Tensor::wrap_result(out, tape);
-    return record(tape, tape.arena().make<Softmax<kLog>>(out, in, l), op);
+    return rec.template finish<Softmax<kLog>>(out, l);
 }
 
 }  // namespace

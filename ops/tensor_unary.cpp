@@ -2,55 +2,47 @@
 // elementwise rule (tapegrad/ops/elementwise.hpp) over every element, and the bindings.
 //
 // Backward (the vector-Jacobian product of an elementwise op) is gx += gy * partial(x, y, c).
-#include <cmath>
-
 #include "tapegrad/ops/elementwise.hpp"
-#include "tapegrad/tensor_impl.hpp"
+
+#include "tapegrad/detail/op_recorder.hpp"
+#include "tapegrad/detail/tensor_loops.hpp"
 
 namespace tapegrad::detail {
 namespace {
 
 template <class Op>
-struct Unary {
-    TensorImpl* out;
-    Ref in;
+struct Unary : OpData<1> {
     double c;
 
     // gx += gy * dy/dx; x is read through its strides, y, gy and gx are contiguous.
-    static void backward(Unary& d) {
-        TensorImpl* out = d.out;
-        TensorImpl* in = d.in.get();
-        if (out->grad == nullptr || !in->requires_grad) return;
-        dispatch(in->dtype, [&]<class T>() {
-            const T k = static_cast<T>(d.c);
-            T* gx = in->grad_ptr<T>();
-            const T* gy = static_cast<const T*>(out->grad);
-            const T* y = out->ptr<T>();
-            const T* x = in->ptr<T>();
-            if (in->contiguous()) {
-                parallel_for(in->numel, kParallelGrain, [&](std::int64_t b, std::int64_t e) {
-                    for (std::int64_t i = b; i < e; ++i) gx[i] += gy[i] * Op::partial(x[i], y[i], k);
-                });
-                return;
-            }
-            std::int64_t cs[kMaxDims];
-            contiguous_strides(in->ndim, in->sizes, cs);
-            T* const base[4] = {const_cast<T*>(x), const_cast<T*>(y), const_cast<T*>(gy), gx};
-            const std::int64_t* const st[4] = {in->strides, cs, cs, cs};
-            for_each_row<T, 4>(in->ndim, in->sizes, base, st, [k](T* const* p, const std::int64_t* s, std::int64_t n) {
-                for (std::int64_t i = 0; i < n; ++i)
-                    p[3][i * s[3]] += p[2][i * s[2]] * Op::partial(p[0][i * s[0]], p[1][i * s[1]], k);
+    template <class T>
+    void backward(const T* gy, T* gx) const {
+        const TensorImpl* x_impl = in[0];
+        const T k = static_cast<T>(c);
+        const T* y = out->ptr<T>();
+        const T* x = x_impl->ptr<T>();
+        if (x_impl->contiguous()) {
+            parallel_for(x_impl->numel, kParallelGrain, [&](std::int64_t b, std::int64_t e) {
+                for (std::int64_t i = b; i < e; ++i) gx[i] += gy[i] * Op::partial(x[i], y[i], k);
             });
+            return;
+        }
+        std::int64_t cs[kMaxDims];
+        contiguous_strides(x_impl->ndim, x_impl->sizes, cs);
+        T* const base[4] = {const_cast<T*>(x), const_cast<T*>(y), const_cast<T*>(gy), gx};
+        const std::int64_t* const st[4] = {x_impl->strides, cs, cs, cs};
+        for_each_row<T, 4>(x_impl->ndim, x_impl->sizes, base, st, [k](T* const* p, const std::int64_t* s, std::int64_t n) {
+            for (std::int64_t i = 0; i < n; ++i)
+                p[3][i * s[3]] += p[2][i * s[2]] * Op::partial(p[0][i * s[0]], p[1][i * s[1]], k);
         });
     }
 };
 
 template <class Op>
 Tensor unary(const Tensor& x, double c = 0.0) {
-    TensorImpl* in = x.impl(Op::name);
-    Tape& tape = tape_of({&x}, Op::name);
-    const bool rg = needs_grad(tape, {in});
-    TensorImpl* out = new_result(tape, in->dtype, in->shape(), rg);
+    OpRecorder rec(Op::name, x);
+    const TensorImpl* in = rec.input(0);
+    TensorImpl* out = rec.result(in->dtype, in->shape());
     dispatch(in->dtype, [&]<class T>() {
         const T cc = static_cast<T>(c);
         T* y = out->ptr<T>();
@@ -68,8 +60,7 @@ Tensor unary(const Tensor& x, double c = 0.0) {
             for (std::int64_t i = 0; i < n; ++i) p[1][i * s[1]] = Op::value(p[0][i * s[0]], cc);
         });
     });
-    if (!rg) return Tensor::wrap_result(out, tape);
-    return record(tape, tape.arena().make<Unary<Op>>(out, in, c), Op::name);
+    return rec.template finish<Unary<Op>>(out, c);
 }
 
 }  // namespace

@@ -8,7 +8,7 @@
 
 #include "tapegrad/value.hpp"
 #include "tapegrad/error.hpp"
-#include "tapegrad/tensor_impl.hpp"
+#include "tapegrad/detail/tensor_impl.hpp"
 
 namespace tapegrad::optim {
 
@@ -53,7 +53,7 @@ public:
     explicit TensorSource(Tensor t) : t_(std::move(t)), n_(static_cast<std::size_t>(t_.numel())) {}
     std::size_t size() const override { return n_; }
     void read(double* data, double* grad) const override {
-        tapegrad::detail::TensorImpl* impl = t_.impl("step");
+        tapegrad::detail::TensorImpl* impl = tapegrad::detail::impl_of(t_, "step");
         tapegrad::detail::dispatch(impl->dtype, [&]<class T>() {
             const T* d = impl->ptr<T>();
             const T* g = static_cast<const T*>(impl->grad);
@@ -64,7 +64,7 @@ public:
         });
     }
     void write(const double* data) override {
-        tapegrad::detail::TensorImpl* impl = t_.impl("step");
+        tapegrad::detail::TensorImpl* impl = tapegrad::detail::impl_of(t_, "step");
         tapegrad::detail::dispatch(impl->dtype, [&]<class T>() {
             T* d = impl->ptr<T>();
             for (std::size_t i = 0; i < n_; ++i) d[i] = static_cast<T>(data[i]);

@@ -8,7 +8,7 @@
 #include <doctest/doctest.h>
 
 #include <tapegrad/tapegrad.hpp>
-#include <tapegrad/tensor_impl.hpp>
+#include <tapegrad/detail/tensor_loops.hpp>
 
 #if defined(__x86_64__)
 #include <xmmintrin.h>

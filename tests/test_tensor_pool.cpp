@@ -6,7 +6,7 @@
 #include <vector>
 
 #include <tapegrad/tapegrad.hpp>
-#include <tapegrad/tensor_pool.hpp>
+#include <tapegrad/detail/tensor_pool.hpp>
 
 #include "alloc_counter.hpp"
 

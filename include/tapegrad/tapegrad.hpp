@@ -3,6 +3,7 @@
 
 #include "tapegrad/anomaly.hpp"
 #include "tapegrad/blas.hpp"
+#include "tapegrad/custom_op.hpp"
 #include "tapegrad/data.hpp"
 #include "tapegrad/error.hpp"
 #include "tapegrad/flush_denormal.hpp"

@@ -81,6 +81,7 @@ void manual_seed(std::uint64_t seed);
 
 namespace detail {
 struct TensorImpl;
+struct TensorAccess;  // how the library reaches a handle's internals (detail/tensor_impl.hpp)
 }
 
 class Tensor {
@@ -125,6 +126,7 @@ public:
     bool is_contiguous() const;
     bool requires_grad() const;
     bool is_leaf() const;  // made by a factory (not an op result)
+    Tape* tape() const { return tape_; }  // the tape an op result lives on; nullptr for leaves
     Tensor& set_requires_grad(bool requires_grad = true);  // leaves only
 
     // ---- values
@@ -190,7 +192,10 @@ public:
     Tensor softmax(int dim) const;
     Tensor log_softmax(int dim) const;
 
-    // For the engine and ops: raises Error if the handle is empty or its tape was cleared.
+private:
+    friend struct detail::TensorAccess;
+
+    // The impl behind the handle; raises Error if the handle is empty or its tape was cleared.
     detail::TensorImpl* impl(const char* op) const {
         if (tape_ != nullptr) {
             if (generation_ != tape_->generation()) [[unlikely]] throw_stale(op);
@@ -199,12 +204,6 @@ public:
         }
         return impl_;
     }
-    Tape* tape() const { return tape_; }  // nullptr for leaves
-    // An op result on `tape` (no reference count), or a leaf (adopting one reference).
-    static Tensor wrap_result(detail::TensorImpl* impl, Tape& tape);
-    static Tensor adopt_leaf(detail::TensorImpl* impl);
-
-private:
     [[noreturn]] void throw_stale(const char* op) const;
     [[noreturn]] static void throw_empty(const char* op);
 

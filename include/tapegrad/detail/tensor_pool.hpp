@@ -1,6 +1,7 @@
 // Size-class pools for tensor buffers: each tape owns one set. Op results take their data and
 // grad buffers here; clear() runs their destructors, which give the buffers back, so a warm
-// training step finds every buffer it needs on a free list instead of the heap.
+// training step finds every buffer it needs on a free list instead of the heap. Kernels take
+// their scratch memory here too. Internal.
 #pragma once
 
 #include <cstddef>
@@ -57,6 +58,22 @@ private:
     std::uint64_t heap_allocations_ = 0;
     std::size_t bytes_held_ = 0;
     std::size_t in_use_ = 0;
+};
+
+// Scratch memory from the tape's pools, given back when it goes out of scope.
+class Scratch {
+public:
+    Scratch(Tape& tape, std::size_t bytes) : pools_(&tape.buffer_pools()), p_(pools_->take(bytes, class_)) {}
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+    ~Scratch() { pools_->give(p_, class_); }
+    template <class T>
+    T* as() const { return static_cast<T*>(p_); }
+
+private:
+    BufferPools* pools_;
+    std::uint8_t class_ = 0;
+    void* p_;
 };
 
 }  // namespace tapegrad::detail
