@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # tapegrad's one entry point: installs what is missing from Debian's packages, builds, runs.
 #   ./tapegrad.sh demo        build, then run the article's worked example (tapegrad article)
-#   ./tapegrad.sh test        build, then run every test: the unit tests and the data-parallel
-#                             tests (under mpirun), the installed package from a separate
-#                             consumer project (find_package and pkg-config, core and distributed),
-#                             the benchmarks once each, valgrind on training runs, the tests
-#                             under ASan and UBSan, the thread tests under TSan, and the
-#                             fuzzers for a bounded time
+#   ./tapegrad.sh test        build (g++, warnings as errors), then run every test: the unit tests
+#                             and the data-parallel tests (under mpirun), the same on clang with
+#                             warnings as errors, the installed package from a separate consumer
+#                             project (find_package and pkg-config, core and distributed), the
+#                             benchmarks once each, valgrind on training runs, the tests under
+#                             ASan and UBSan, the thread tests under TSan, and the fuzzers for a
+#                             bounded time
 #   ./tapegrad.sh bench       build (with libtorch), then run the benchmarks side by side
 #   ./tapegrad.sh deps        only install the Debian packages
+# Builds come from CMakePresets.json (release in build/, asan-ubsan in build-asan/, ...);
+# TAPEGRAD_BUILD_DIR=DIR puts them in DIR, DIR-asan, DIR-tsan, DIR-clang, DIR-fuzz, DIR-bench.
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -35,11 +38,15 @@ deps() {  # deps [extra packages...]
     fi
 }
 
-build() {  # build DIR [cmake options...]
-    local dir=$1
-    shift
-    cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
-    cmake --build "$dir" -j "$JOBS"
+configure() {  # configure PRESET DIR [cmake options...]: a preset of CMakePresets.json, into DIR
+    local preset=$1 dir=$2
+    shift 2
+    cmake --preset "$preset" -B "$dir" "$@" >/dev/null
+}
+
+build() {  # build PRESET DIR [cmake options...]
+    configure "$@"
+    cmake --build "$2" -j "$JOBS"
 }
 
 check_package() {
@@ -67,8 +74,7 @@ check_package() {
 
 sanitizers() {
     echo "== tests under AddressSanitizer and UndefinedBehaviorSanitizer"
-    build "$BUILD-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_BUILD_BENCH=OFF \
-        -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+    build asan-ubsan "$BUILD-asan"
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
         ctest --test-dir "$BUILD-asan" --output-on-failure -j "$JOBS"
 }
@@ -82,10 +88,15 @@ memcheck() {
     echo "valgrind: no errors, 0 bytes definitely lost"
 }
 
+clang_build() {
+    echo "== clang, warnings as errors: library, tools and tests"
+    build clang-werror "$BUILD-clang"
+    ctest --test-dir "$BUILD-clang" --output-on-failure -j "$JOBS"
+}
+
 threads() {
     echo "== thread tests under ThreadSanitizer"
-    build "$BUILD-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_BUILD_BENCH=OFF \
-        -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer"
+    build tsan "$BUILD-tsan"
     TSAN_OPTIONS="halt_on_error=1 suppressions=$ROOT/tests/tsan.supp" \
         ctest --test-dir "$BUILD-tsan" -R "thread" --output-on-failure
 }
@@ -94,13 +105,14 @@ case "${1:-}" in
     deps) deps ;;
     demo)
         deps
-        build "$BUILD" -DTAPEGRAD_BENCH_TORCH=OFF >/dev/null
+        build release "$BUILD" >/dev/null
         "$BUILD/tools/tapegrad" article --dot "$BUILD/article.dot"
         ;;
     test)
         deps "${TEST_PACKAGES[@]}"
-        build "$BUILD" -DTAPEGRAD_BENCH_TORCH=OFF
+        build release "$BUILD" -DTAPEGRAD_WERROR=ON
         ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS"
+        clang_build
         check_package
         echo "== benchmarks, each once"
         "$ROOT/bench/run.sh" --quick "$BUILD"
@@ -113,12 +125,12 @@ case "${1:-}" in
         ;;
     bench)
         deps "${BENCH_PACKAGES[@]}"
-        build "$BUILD-bench" -DTAPEGRAD_BENCH_TORCH=ON
+        build bench "$BUILD-bench"
         "$ROOT/bench/run.sh" "$BUILD-bench"
         "$ROOT/bench/distributed.sh" "$BUILD-bench"
         ;;
     *)
-        sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
         exit 2
         ;;
 esac
