@@ -4,10 +4,10 @@
 #   ./tapegrad.sh test        build (g++, warnings as errors), then run every test: the unit tests
 #                             and the data-parallel tests (under mpirun), the same on clang with
 #                             warnings as errors, the installed package from a separate consumer
-#                             project (find_package and pkg-config, core and distributed), the
-#                             benchmarks once each, valgrind on training runs, the tests under
-#                             ASan and UBSan, the thread tests under TSan, and the fuzzers for a
-#                             bounded time
+#                             project (find_package and pkg-config, core and distributed) and the
+#                             tests built against it, the benchmarks once each, valgrind on
+#                             training runs, the tests under ASan and UBSan, the thread tests
+#                             under TSan, and the fuzzers for a bounded time
 #   ./tapegrad.sh bench       build (with libtorch), then run the benchmarks side by side
 #   ./tapegrad.sh deps        only install the Debian packages
 # Builds come from CMakePresets.json (release in build/, asan-ubsan in build-asan/, ...);
@@ -70,6 +70,12 @@ check_package() {
     g++ "$ROOT/examples/consumer/distributed.cpp" -o "$BUILD/consumer-distributed-pkgconfig" $flags
     "${mpirun[@]}" "$BUILD/consumer-distributed-pkgconfig"
     echo "== package: find_package and pkg-config consumers passed (core and distributed)"
+    # The tests as a project of their own, built against the installed package alone.
+    echo "== the tests built against the installed package"
+    cmake -S "$ROOT/tests" -B "$BUILD/tests-installed" -DCMAKE_PREFIX_PATH="$prefix" \
+        -DCMAKE_BUILD_TYPE=Release -DTAPEGRAD_WERROR=ON >/dev/null
+    cmake --build "$BUILD/tests-installed" -j "$JOBS" >/dev/null
+    ctest --test-dir "$BUILD/tests-installed" --output-on-failure -j "$JOBS"
 }
 
 sanitizers() {
