@@ -9,6 +9,7 @@
 #                             training runs, the tests under ASan and UBSan, the thread tests
 #                             under TSan, and the fuzzers for a bounded time
 #   ./tapegrad.sh bench       build (with libtorch), then run the benchmarks side by side
+#   ./tapegrad.sh lint        clang-tidy (.clang-tidy) over the library's sources
 #   ./tapegrad.sh deps        only install the Debian packages
 # Builds come from CMakePresets.json (release in build/, asan-ubsan in build-asan/, ...);
 # TAPEGRAD_BUILD_DIR=DIR puts them in DIR, DIR-asan, DIR-tsan, DIR-clang, DIR-fuzz, DIR-bench.
@@ -23,6 +24,7 @@ PACKAGES=(cmake make g++ clang pkg-config libboost-dev doctest-dev libspdlog-dev
           openmpi-bin libopenmpi-dev)  # Open MPI: tapegrad::distributed and its tests
 BENCH_PACKAGES=(libtorch-dev python3 python3-torch)  # libtorch and PyTorch (DDP) only for the side-by-side benchmarks
 TEST_PACKAGES=(python3-sklearn)        # its bundled tables, for the real-data tests
+LINT_PACKAGES=(clang-tidy)
 
 deps() {  # deps [extra packages...]
     local missing=()
@@ -100,6 +102,13 @@ clang_build() {
     ctest --test-dir "$BUILD-clang" --output-on-failure -j "$JOBS"
 }
 
+lint() {
+    echo "== clang-tidy over the library's sources"
+    configure release "$BUILD"  # for compile_commands.json and the generated version header
+    run-clang-tidy -quiet -j "$JOBS" -p "$BUILD" "$ROOT/(engine|ops|nn|distributed)/.*\\.cpp$"
+    echo "clang-tidy: no findings"
+}
+
 threads() {
     echo "== thread tests under ThreadSanitizer"
     build tsan "$BUILD-tsan"
@@ -135,8 +144,12 @@ case "${1:-}" in
         "$ROOT/bench/run.sh" "$BUILD-bench"
         "$ROOT/bench/distributed.sh" "$BUILD-bench"
         ;;
+    lint)
+        deps "${LINT_PACKAGES[@]}"
+        lint
+        ;;
     *)
-        sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
         exit 2
         ;;
 esac

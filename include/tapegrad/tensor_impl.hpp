@@ -78,7 +78,7 @@ struct TensorImpl {
 class Ref {
 public:
     Ref() = default;
-    Ref(TensorImpl* p) noexcept : p_(p) {  // NOLINT: implicit, for op data initialisers
+    Ref(TensorImpl* p) noexcept : p_(p) {  // implicit, for op data initialisers
         if (p_ != nullptr) p_->retain();
     }
     Ref(const Ref&) = delete;
