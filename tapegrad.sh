@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # tapegrad's one entry point: installs what is missing from Debian's packages, builds, runs.
 #   ./tapegrad.sh demo        build, then run the article's worked example (tapegrad article)
-#   ./tapegrad.sh test        build, then run every test: the unit tests and the data-parallel
-#                             tests (under mpirun), the installed package from a separate
-#                             consumer project (find_package and pkg-config, core and distributed),
-#                             the benchmarks once each, valgrind on training runs, the tests
-#                             under ASan and UBSan, the thread tests under TSan, and the
-#                             fuzzers for a bounded time
+#   ./tapegrad.sh test        build (g++, warnings as errors), then run every test: the unit tests
+#                             and the data-parallel tests (under mpirun), the same on clang with
+#                             warnings as errors, the installed package from a separate consumer
+#                             project (find_package and pkg-config, core and distributed) and the
+#                             tests built against it, the benchmarks once each, valgrind on
+#                             training runs, the tests under ASan and UBSan, the thread tests
+#                             under TSan, and the fuzzers for a bounded time
 #   ./tapegrad.sh bench       build (with libtorch), then run the benchmarks side by side
+#   ./tapegrad.sh lint        clang-tidy (.clang-tidy) over the library's sources
 #   ./tapegrad.sh deps        only install the Debian packages
+# Builds come from CMakePresets.json (release in build/, asan-ubsan in build-asan/, ...);
+# TAPEGRAD_BUILD_DIR=DIR puts them in DIR, DIR-asan, DIR-tsan, DIR-clang, DIR-fuzz, DIR-bench.
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -21,6 +25,7 @@ PACKAGES=(cmake make g++ clang pkg-config libboost-dev doctest-dev libspdlog-dev
           libdnnl2)                    # oneDNN, loaded at run time: float32 GEMMs on AVX-512 CPUs
 BENCH_PACKAGES=(libtorch-dev python3 python3-torch)  # libtorch and PyTorch (DDP) only for the side-by-side benchmarks
 TEST_PACKAGES=(python3-sklearn)        # its bundled tables, for the real-data tests
+LINT_PACKAGES=(clang-tidy)
 
 deps() {  # deps [extra packages...]
     local missing=()
@@ -36,11 +41,15 @@ deps() {  # deps [extra packages...]
     fi
 }
 
-build() {  # build DIR [cmake options...]
-    local dir=$1
-    shift
-    cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
-    cmake --build "$dir" -j "$JOBS"
+configure() {  # configure PRESET DIR [cmake options...]: a preset of CMakePresets.json, into DIR
+    local preset=$1 dir=$2
+    shift 2
+    cmake --preset "$preset" -B "$dir" "$@" >/dev/null
+}
+
+build() {  # build PRESET DIR [cmake options...]
+    configure "$@"
+    cmake --build "$2" -j "$JOBS"
 }
 
 check_package() {
@@ -64,12 +73,17 @@ check_package() {
     g++ "$ROOT/examples/consumer/distributed.cpp" -o "$BUILD/consumer-distributed-pkgconfig" $flags
     "${mpirun[@]}" "$BUILD/consumer-distributed-pkgconfig"
     echo "== package: find_package and pkg-config consumers passed (core and distributed)"
+    # The tests as a project of their own, built against the installed package alone.
+    echo "== the tests built against the installed package"
+    cmake -S "$ROOT/tests" -B "$BUILD/tests-installed" -DCMAKE_PREFIX_PATH="$prefix" \
+        -DCMAKE_BUILD_TYPE=Release -DTAPEGRAD_WERROR=ON >/dev/null
+    cmake --build "$BUILD/tests-installed" -j "$JOBS" >/dev/null
+    ctest --test-dir "$BUILD/tests-installed" --output-on-failure -j "$JOBS"
 }
 
 sanitizers() {
     echo "== tests under AddressSanitizer and UndefinedBehaviorSanitizer"
-    build "$BUILD-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_BUILD_BENCH=OFF \
-        -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+    build asan-ubsan "$BUILD-asan"
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
         ctest --test-dir "$BUILD-asan" --output-on-failure -j "$JOBS"
 }
@@ -83,10 +97,22 @@ memcheck() {
     echo "valgrind: no errors, 0 bytes definitely lost"
 }
 
+clang_build() {
+    echo "== clang, warnings as errors: library, tools and tests"
+    build clang-werror "$BUILD-clang"
+    ctest --test-dir "$BUILD-clang" --output-on-failure -j "$JOBS"
+}
+
+lint() {
+    echo "== clang-tidy over the library's sources"
+    configure release "$BUILD"  # for compile_commands.json and the generated version header
+    run-clang-tidy -quiet -j "$JOBS" -p "$BUILD" "$ROOT/(engine|ops|nn|distributed)/.*\\.cpp$"
+    echo "clang-tidy: no findings"
+}
+
 threads() {
     echo "== thread tests under ThreadSanitizer"
-    build "$BUILD-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_BUILD_BENCH=OFF \
-        -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer"
+    build tsan "$BUILD-tsan"
     TSAN_OPTIONS="halt_on_error=1 suppressions=$ROOT/tests/tsan.supp" \
         ctest --test-dir "$BUILD-tsan" -R "thread" --output-on-failure
 }
@@ -95,13 +121,14 @@ case "${1:-}" in
     deps) deps ;;
     demo)
         deps
-        build "$BUILD" -DTAPEGRAD_BENCH_TORCH=OFF >/dev/null
+        build release "$BUILD" >/dev/null
         "$BUILD/tools/tapegrad" article --dot "$BUILD/article.dot"
         ;;
     test)
         deps "${TEST_PACKAGES[@]}"
-        build "$BUILD" -DTAPEGRAD_BENCH_TORCH=OFF
+        build release "$BUILD" -DTAPEGRAD_WERROR=ON
         ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS"
+        clang_build
         check_package
         echo "== benchmarks, each once"
         "$ROOT/bench/run.sh" --quick "$BUILD"
@@ -114,12 +141,16 @@ case "${1:-}" in
         ;;
     bench)
         deps "${BENCH_PACKAGES[@]}"
-        build "$BUILD-bench" -DTAPEGRAD_BENCH_TORCH=ON
+        build bench "$BUILD-bench"
         "$ROOT/bench/run.sh" "$BUILD-bench"
         "$ROOT/bench/distributed.sh" "$BUILD-bench"
         ;;
+    lint)
+        deps "${LINT_PACKAGES[@]}"
+        lint
+        ;;
     *)
-        sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
         exit 2
         ;;
 esac

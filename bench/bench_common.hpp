@@ -1,11 +1,15 @@
-// Shared by the benchmark binaries: quick mode, a steady clock, medians.
+// Shared by the benchmark binaries: quick mode, a steady clock, medians, heap allocations.
 #pragma once
 
 #include <algorithm>
 #include <chrono>
 #include <vector>
 
+#include "alloc_counter.hpp"  // testing/, shared with the tests
+
 namespace tapegrad::bench {
+
+using tapegrad::testing::allocation_count;
 
 // --quick (stripped by main): every benchmark runs once, with fewer steps, so that CI can
 // check that it still works. Figures from a quick run are not measurements.

@@ -8,10 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-60}
 BUILD=${TAPEGRAD_FUZZ_BUILD_DIR:-build-fuzz}
-# Everything is instrumented for coverage and the sanitizers; the targets link libFuzzer's main.
-CXX=clang++ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_BUILD_FUZZ=ON \
-    -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
-    -DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_BENCH=OFF -DTAPEGRAD_BUILD_TOOLS=OFF >/dev/null
+# The fuzz preset (CMakePresets.json): clang, everything instrumented for coverage and the
+# sanitizers; the targets link libFuzzer's main.
+cmake --preset fuzz -B "$BUILD" >/dev/null
 cmake --build "$BUILD" -j "$(nproc)" --target fuzz_checkpoint fuzz_csv >/dev/null
 status=0
 for target in fuzz_checkpoint fuzz_csv; do

@@ -6,7 +6,7 @@
 #include <doctest/doctest.h>
 
 #include "alloc_counter.hpp"
-#include "gradcheck.hpp"
+#include "check_gradients.hpp"
 
 using tapegrad::Error;
 using tapegrad::NoGrad;
@@ -162,9 +162,9 @@ TEST_CASE("a warm tape records without heap allocation and reuses its memory") {
     const double first = step();
     const std::size_t reserved = tape.bytes_reserved();
     tape.clear();
-    const std::size_t before = tapegrad::test::allocation_count();
+    const std::size_t before = tapegrad::testing::allocation_count();
     const double second = step();
-    CHECK(tapegrad::test::allocation_count() == before);
+    CHECK(tapegrad::testing::allocation_count() == before);
     CHECK(tape.bytes_reserved() == reserved);
     CHECK(second == first);
     CHECK(tape.op_count() == 600'003);

@@ -13,7 +13,7 @@
 #include <tapegrad/nn.hpp>
 
 #include "alloc_counter.hpp"
-#include "gradcheck.hpp"
+#include "check_gradients.hpp"
 
 using tapegrad::Error;
 using tapegrad::Tape;
@@ -141,7 +141,8 @@ TEST_CASE("MLP: parameters survive Tape::clear and gradients match finite differ
     m.zero_grad();
     loss_at(w0).backward();
     const double analytic = w.grad();
-    const double numeric = (loss_at(w0 + h).data() - loss_at(w0 - h).data()) / (2 * h);
+    const double numeric = tapegrad::testing::central_difference([&](double d) { return loss_at(w0 + d).data(); }, h,
+                                                                 tapegrad::testing::Stencil::two_point);
     w.set_data(w0);
     CHECK(analytic == doctest::Approx(numeric).epsilon(1e-6));
     tape.clear();
@@ -251,13 +252,13 @@ TEST_CASE("MLP forward into a workspace: the same scores and grads as operator()
     x[0] = Value(0.1);
     x[1] = Value(0.2);
     (void)model.forward(x, ws);
-    const std::size_t before = tapegrad::test::allocation_count();
+    const std::size_t before = tapegrad::testing::allocation_count();
     double s = 0;
     for (int i = 0; i < 20; ++i) {
         x[0] = Value(0.01 * i);
         s += model.forward(x, ws)[0].data();
     }
-    CHECK(tapegrad::test::allocation_count() == before);
+    CHECK(tapegrad::testing::allocation_count() == before);
     CHECK(std::isfinite(s));
     tape.clear();
 

@@ -103,9 +103,9 @@ TEST_CASE("a warm tensor training step, optimizer included, makes no heap alloca
     };
     train_step();
     train_step();
-    const std::size_t before = tapegrad::test::allocation_count();
+    const std::size_t before = tapegrad::testing::allocation_count();
     train_step();
-    CHECK(tapegrad::test::allocation_count() == before);
+    CHECK(tapegrad::testing::allocation_count() == before);
 }
 
 TEST_CASE("Module save and load: round trip of f32 weights, another architecture leaves the model unchanged") {

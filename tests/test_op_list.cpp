@@ -9,7 +9,7 @@
 
 #include <tapegrad/tapegrad.hpp>
 
-#include "gradcheck.hpp"
+#include "check_gradients.hpp"
 
 using tapegrad::DType;
 using tapegrad::Tape;
@@ -30,14 +30,15 @@ std::vector<double> points(const tapegrad::ops::Domain& d) {
     return out;
 }
 
-// The five-point central difference of f at x (the same stencil as the shared gradcheck).
+// The shared checker's five-point central difference of f at x.
 template <class F>
-double five_point(F f, double x, double h = 1e-4) {
-    return (f(x - 2 * h) - 8 * f(x - h) + 8 * f(x + h) - f(x + 2 * h)) / (12 * h);
+double five_point(F f, double x) {
+    return tapegrad::testing::central_difference([&](double offset) { return f(x + offset); }, 1e-4,
+                                                 tapegrad::testing::Stencil::five_point);
 }
 
 bool near(double analytic, double numeric) {
-    return std::fabs(analytic - numeric) <= tapegrad::test::kGradTolerance * std::max(1.0, std::fabs(numeric));
+    return tapegrad::testing::relative_error(analytic, numeric) <= tapegrad::test::kGradTolerance;
 }
 
 constexpr double kConstant = 1.7;  // the constant operand of the ops that take one

@@ -5,7 +5,7 @@
 
 #include <doctest/doctest.h>
 
-#include "gradcheck.hpp"
+#include "check_gradients.hpp"
 #include "random_graph.hpp"
 
 using tapegrad::Value;
@@ -17,8 +17,8 @@ TEST_CASE("random scalar graphs match central differences") {
     std::size_t ops = 0, max_len = 0, checked = 0, unsound = 0;
     for (std::uint64_t seed = 1; checked < n && seed <= 2 * n; ++seed) {
         const RandomGraph g = tapegrad::test::make_random_graph(seed);
-        const auto r = tapegrad::test::gradcheck([&](const std::vector<Value>& x) { return tapegrad::test::run(g, x); },
-                                                 g.inputs);
+        const auto r = tapegrad::testing::gradcheck(
+            [&](const std::vector<Value>& x) { return tapegrad::test::run(g, x); }, g.inputs);
         // Where the two finite-difference estimates disagree, the reference cannot judge the
         // engine (a kink within reach of the stencil): count such graphs, they must stay rare.
         if (r.spread >= tapegrad::test::kGradTolerance) {

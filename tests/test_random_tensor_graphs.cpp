@@ -8,7 +8,7 @@
 
 #include <doctest/doctest.h>
 
-#include "gradcheck.hpp"
+#include "check_gradients.hpp"
 #include "random_graph.hpp"
 
 using tapegrad::DType;
@@ -17,11 +17,9 @@ using tapegrad::Tensor;
 using tapegrad::Value;
 using tapegrad::test::GraphOp;
 using tapegrad::test::RandomGraph;
+using tapegrad::testing::relative_error;
 
 namespace {
-
-
-double relative(double a, double b) { return std::fabs(a - b) / std::max(1.0, std::fabs(b)); }
 
 // ---- (2) random tensor programs: every result is [2, 3]
 
@@ -141,39 +139,13 @@ TGraph make_tensor_graph(std::uint64_t seed) {
     return g;
 }
 
-struct TCheck {
-    double error, spread;
-};
-
-// Five-point central differences at h and h / 4, as tests/gradcheck.hpp does for scalars.
-TCheck check(const TGraph& g, double h = 1e-4) {
-    Tape& tape = Tape::current();
-    tape.clear();
-    std::vector<Tensor> leaves = leaves_of(g, true);
-    run(g, leaves).backward();
-    std::vector<std::vector<double>> analytic;
-    for (const Tensor& l : leaves) analytic.push_back(l.grad().to_vector());
-    tape.clear();
-    TCheck out{0, 0};
-    for (std::size_t k = 0; k < g.inputs.size(); ++k) {
-        for (std::size_t i = 0; i < g.inputs[k].size(); ++i) {
-            const auto eval = [&](double offset) {
-                TGraph moved = g;
-                moved.inputs[k][i] += offset;
-                tape.clear();
-                tapegrad::NoGrad off;
-                return run(moved, leaves_of(moved, false)).item();
-            };
-            const auto numeric = [&](double s) {
-                return (eval(-2 * s) - 8 * eval(-s) + 8 * eval(s) - eval(2 * s)) / (12 * s);
-            };
-            const double coarse = numeric(h), fine = numeric(h / 4);
-            out.error = std::max(out.error, relative(analytic[k][i], coarse));
-            out.spread = std::max(out.spread, relative(fine, coarse));
-        }
-    }
-    tape.clear();
-    return out;
+// Five-point central differences at h and h / 4, as for scalars.
+tapegrad::testing::GradCheck check(const TGraph& g, double h = 1e-4) {
+    std::vector<tapegrad::testing::TensorInput> inputs;
+    for (std::size_t i = 0; i < g.inputs.size(); ++i)
+        inputs.push_back({i < kLeaves ? tapegrad::Shape{2, 3} : tapegrad::Shape{3, 3}, g.inputs[i]});
+    return tapegrad::testing::gradcheck([&](const std::vector<Tensor>& leaves) { return run(g, leaves); }, inputs, h,
+                                        tapegrad::testing::Stencil::five_point);
 }
 
 }  // namespace
@@ -194,9 +166,9 @@ TEST_CASE("the scalar and the tensor engine agree to 1e-12 on the same random pr
         for (double x : g.inputs) ts.push_back(Tensor::from({x}, {1}, DType::f64, true));
         Tensor t = tapegrad::test::run(g, ts);
         t.sum().backward();
-        double err = relative(t.item(), y.data());
+        double err = relative_error(t.item(), y.data());
         for (std::size_t i = 0; i < xs.size(); ++i) {
-            err = std::max(err, relative(ts[i].grad().item(), xs[i].grad()));
+            err = std::max(err, relative_error(ts[i].grad().item(), xs[i].grad()));
             nonzero += xs[i].grad() != 0.0;
         }
         worst = std::max(worst, err);
@@ -217,7 +189,7 @@ TEST_CASE("random tensor graphs match central differences") {
     double worst = 0.0;
     for (std::uint64_t seed = 1; checked < n && seed <= 2 * n; ++seed) {
         const TGraph g = make_tensor_graph(seed);
-        const TCheck r = check(g);
+        const tapegrad::testing::GradCheck r = check(g);
         if (r.spread >= tapegrad::test::kGradTolerance) {  // a kink or a tie within reach of the stencil
             ++unsound;
             continue;

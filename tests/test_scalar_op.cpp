@@ -8,7 +8,7 @@
 
 #include <tapegrad/tapegrad.hpp>
 
-#include "gradcheck.hpp"
+#include "check_gradients.hpp"
 
 using tapegrad::Error;
 using tapegrad::ScalarOp;

@@ -3,7 +3,7 @@
 
 #include <doctest/doctest.h>
 
-#include "gradcheck.hpp"
+#include "check_gradients.hpp"
 
 using tapegrad::Tape;
 using tapegrad::Value;

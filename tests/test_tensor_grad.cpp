@@ -9,6 +9,8 @@
 
 #include <tapegrad/tapegrad.hpp>
 
+#include "gradcheck.hpp"
+
 using tapegrad::DType;
 using tapegrad::Shape;
 using tapegrad::Tape;
@@ -23,10 +25,7 @@ double& worst_tensor_error() {
     return worst;
 }
 
-struct Input {
-    Shape shape;
-    std::vector<double> values;
-};
+using Input = tapegrad::testing::TensorInput;
 
 // Values in (lo, hi), fixed by a seed, distinct enough that max has no ties.
 Input input(const Shape& shape, std::uint64_t seed, double lo = -1.5, double hi = 1.5) {
@@ -46,34 +45,11 @@ Tensor scalar_of(const Tensor& y) {
     return (y * Tensor::from(w, Shape(y.sizes()), DType::f64)).sum();
 }
 
-// Largest |analytic - numeric| / max(1, |numeric|) over every input element.
+// Largest |analytic - numeric| / max(1, |numeric|) over every input element, by two-point
+// central differences.
 double gradcheck(const Fn& f, const std::vector<Input>& inputs, double h = 1e-6) {
-    Tape& tape = Tape::current();
-    tape.clear();
-    std::vector<Tensor> leaves;
-    for (const Input& in : inputs) leaves.push_back(Tensor::from(in.values, in.shape, DType::f64, true));
-    scalar_of(f(leaves)).backward();
-    double worst = 0.0;
-    for (std::size_t k = 0; k < inputs.size(); ++k) {
-        const std::vector<double> analytic = leaves[k].grad().to_vector();
-        for (std::size_t i = 0; i < inputs[k].values.size(); ++i) {
-            const auto eval = [&](double delta) {
-                tape.clear();
-                tapegrad::NoGrad off;
-                std::vector<Tensor> at;
-                for (std::size_t j = 0; j < inputs.size(); ++j) {
-                    std::vector<double> v = inputs[j].values;
-                    if (j == k) v[i] += delta;
-                    at.push_back(Tensor::from(v, inputs[j].shape, DType::f64));
-                }
-                return scalar_of(f(at)).item();
-            };
-            const double numeric = (eval(h) - eval(-h)) / (2 * h);
-            worst = std::max(worst, std::fabs(analytic[i] - numeric) / std::max(1.0, std::fabs(numeric)));
-        }
-    }
-    tape.clear();
-    return worst;
+    const auto scalar = [&](const std::vector<Tensor>& leaves) { return scalar_of(f(leaves)); };
+    return tapegrad::testing::gradcheck(scalar, inputs, h, tapegrad::testing::Stencil::two_point).error;
 }
 
 constexpr double kTolerance = 1e-7;

@@ -44,10 +44,10 @@ TEST_CASE("tensor pool: a warm training step takes no memory from the heap") {
     step();
     step();  // warm: pools, arena and entry list have what a step needs
     const double first = loss;
-    const std::size_t heap_before = tapegrad::test::allocation_count();
+    const std::size_t heap_before = tapegrad::testing::allocation_count();
     const std::uint64_t pool_before = tape.buffer_pools().heap_allocations();
     for (int i = 0; i < 5; ++i) step();
-    CHECK(tapegrad::test::allocation_count() == heap_before);
+    CHECK(tapegrad::testing::allocation_count() == heap_before);
     CHECK(tape.buffer_pools().heap_allocations() == pool_before);
     CHECK(tape.buffer_pools().buffers_in_use() == 0);  // clear() gave every buffer back
     CHECK(loss < first);                                // and it learns

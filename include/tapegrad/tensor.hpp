@@ -40,9 +40,10 @@ inline constexpr int kMaxDims = 8;
 class Shape {
 public:
     Shape() = default;
-    Shape(std::initializer_list<std::int64_t> sizes);  // NOLINT: {2, 3}
-    Shape(std::span<const std::int64_t> sizes);         // NOLINT
-    Shape(const std::vector<std::int64_t>& sizes) : Shape(std::span<const std::int64_t>(sizes)) {}  // NOLINT
+    // Implicit on purpose, so that {2, 3} or a vector of sizes passes as a Shape.
+    Shape(std::initializer_list<std::int64_t> sizes);
+    Shape(std::span<const std::int64_t> sizes);
+    Shape(const std::vector<std::int64_t>& sizes) : Shape(std::span<const std::int64_t>(sizes)) {}
 
     int size() const { return ndim_; }
     std::int64_t operator[](int d) const { return sizes_[d]; }

@@ -71,7 +71,7 @@ public:
         }
         return *this;
     }
-    Value(double x);             // NOLINT: implicit on purpose, a leaf on the current tape
+    Value(double x);             // implicit on purpose, a leaf on the current tape
     Value(Tape& tape, double x); // a leaf on the given tape
 
     // A leaf that survives Tape::clear(): what nn's weights are made of. It lives until

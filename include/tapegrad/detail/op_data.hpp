@@ -38,7 +38,7 @@ struct OpData {
     TensorImpl* out;
     TensorImpl* in[N];
 
-    OpData(const OpTensors<N>& t) : out(t.out) {  // NOLINT: implicit, so that an op's data stays an aggregate
+    OpData(const OpTensors<N>& t) : out(t.out) {  // implicit, so that an op's data stays an aggregate
         for (std::size_t k = 0; k < N; ++k) {
             in[k] = t.in[k];
             in[k]->retain();

@@ -1,5 +1,7 @@
-// The counting allocator: every global operator new (plain, sized, aligned, nothrow) bumps one
-// counter, so a benchmark can report heap allocations per warm step.
+// The counting allocator: every global operator new (plain, array, aligned, nothrow) bumps one
+// counter, so a test can assert that a warm step allocates nothing and a benchmark can report
+// allocations per step. It lives in the same object file as allocation_count(), so that a binary
+// calling it gets the replacement from the static library.
 #include "alloc_counter.hpp"
 
 #include <atomic>
@@ -17,9 +19,9 @@ void* counted(std::size_t size, std::size_t align) {
 }
 }  // namespace
 
-namespace tapegrad::bench {
+namespace tapegrad::testing {
 std::size_t allocation_count() { return allocations.load(std::memory_order_relaxed); }
-}  // namespace tapegrad::bench
+}  // namespace tapegrad::testing
 
 void* operator new(std::size_t size) {
     if (void* p = counted(size, 0)) return p;
