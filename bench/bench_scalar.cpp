@@ -1,4 +1,4 @@
-// S1 "chain" and S2 "scalar MLP step" (docs: /work/shared/WORKLOADS.md, docs/PERFORMANCE.md), each
+// S1 "chain" and S2 "scalar MLP step" (WORKLOADS.md, docs/PERFORMANCE.md), each
 // beside its plain-double baseline measured in the same repetition, so that the ratio is not
 // skewed by whatever else the machine is doing between two benchmarks.
 #include <cmath>
