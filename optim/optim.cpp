@@ -1,4 +1,4 @@
-// The optimizers' update rules and the gathering of parameters into flat arrays.
+// The optimizers' update rules, and the reading and writing of parameters a block at a time.
 #include "tapegrad/optim.hpp"
 
 #include <algorithm>
@@ -29,14 +29,14 @@ class ValueSource final : public detail::ParamSource {
 public:
     explicit ValueSource(std::vector<tapegrad::detail::Node*> nodes) : nodes_(std::move(nodes)) {}
     std::size_t size() const override { return nodes_.size(); }
-    void read(double* data, double* grad) const override {
-        for (std::size_t i = 0; i < nodes_.size(); ++i) {
-            data[i] = nodes_[i]->value;
-            grad[i] = nodes_[i]->grad;
+    void read(std::size_t begin, std::size_t n, double* data, double* grad) const override {
+        for (std::size_t i = 0; i < n; ++i) {
+            data[i] = nodes_[begin + i]->value;
+            grad[i] = nodes_[begin + i]->grad;
         }
     }
-    void write(const double* data) override {
-        for (std::size_t i = 0; i < nodes_.size(); ++i) nodes_[i]->value = data[i];
+    void write(std::size_t begin, std::size_t n, const double* data) override {
+        for (std::size_t i = 0; i < n; ++i) nodes_[begin + i]->value = data[i];
     }
     void zero_grad() override {
         for (tapegrad::detail::Node* n : nodes_) n->grad = 0.0;
@@ -52,22 +52,21 @@ class TensorSource final : public detail::ParamSource {
 public:
     explicit TensorSource(Tensor t) : t_(std::move(t)), n_(static_cast<std::size_t>(t_.numel())) {}
     std::size_t size() const override { return n_; }
-    void read(double* data, double* grad) const override {
+    void read(std::size_t begin, std::size_t n, double* data, double* grad) const override {
         tapegrad::detail::TensorImpl* impl = tapegrad::detail::impl_of(t_, "step");
         tapegrad::detail::dispatch(impl->dtype, [&]<class T>() {
-            const T* d = impl->ptr<T>();
-            const T* g = static_cast<const T*>(impl->grad);
-            for (std::size_t i = 0; i < n_; ++i) {
-                data[i] = static_cast<double>(d[i]);
-                grad[i] = g != nullptr ? static_cast<double>(g[i]) : 0.0;
-            }
+            const T* d = impl->ptr<T>() + begin;
+            for (std::size_t i = 0; i < n; ++i) data[i] = static_cast<double>(d[i]);
+            if (impl->grad == nullptr) return std::fill(grad, grad + n, 0.0);
+            const T* g = static_cast<const T*>(impl->grad) + begin;
+            for (std::size_t i = 0; i < n; ++i) grad[i] = static_cast<double>(g[i]);
         });
     }
-    void write(const double* data) override {
+    void write(std::size_t begin, std::size_t n, const double* data) override {
         tapegrad::detail::TensorImpl* impl = tapegrad::detail::impl_of(t_, "step");
         tapegrad::detail::dispatch(impl->dtype, [&]<class T>() {
-            T* d = impl->ptr<T>();
-            for (std::size_t i = 0; i < n_; ++i) d[i] = static_cast<T>(data[i]);
+            T* d = impl->ptr<T>() + begin;
+            for (std::size_t i = 0; i < n; ++i) d[i] = static_cast<T>(data[i]);
         });
     }
     void zero_grad() override { t_.zero_grad(); }
@@ -109,8 +108,7 @@ void Optimizer::add(const char* name, const std::vector<Tensor>& params) {
 }
 
 void Optimizer::add(std::unique_ptr<detail::ParamSource> source) {
-    data_.resize(data_.size() + source->size());
-    grad_.resize(data_.size());
+    numel_ += source->size();
     sources_.push_back(std::move(source));
 }
 
@@ -119,16 +117,20 @@ void Optimizer::zero_grad() {
 }
 
 void Optimizer::step() {
+    ++steps_;
+    begin_step();
+    // A block's parameters and grads as doubles: 4 KiB on the stack, read, updated and written
+    // back while they are in the cache.
+    constexpr std::size_t kBlock = 256;
+    double data[kBlock], grad[kBlock];
     std::size_t at = 0;
     for (auto& s : sources_) {
-        s->read(data_.data() + at, grad_.data() + at);
-        at += s->size();
-    }
-    ++steps_;
-    update(data_, grad_);
-    at = 0;
-    for (auto& s : sources_) {
-        s->write(data_.data() + at);
+        for (std::size_t begin = 0; begin < s->size(); begin += kBlock) {
+            const std::size_t n = std::min(kBlock, s->size() - begin);
+            s->read(begin, n, data, grad);
+            update(std::span<double>(data, n), std::span<const double>(grad, n), at + begin);
+            s->write(begin, n, data);
+        }
         at += s->size();
     }
 }
@@ -189,18 +191,26 @@ void SGD::check_options() const {
             "finite and >= 0");
 }
 
-void SGD::update(std::span<double> p, std::span<const double> g) {
-    const double lr = this->lr();
-    if (momentum_ == 0.0) {
-        for (std::size_t i = 0; i < p.size(); ++i) p[i] -= lr * (g[i] + weight_decay_ * p[i]);
+void SGD::begin_step() {
+    first_ = momentum_ != 0.0 && buf_.empty();
+    if (first_) buf_.resize(numel());
+}
+
+// The options are copied to locals: a store through p could otherwise alias them, which keeps the
+// loops from vectorizing.
+void SGD::update(std::span<double> p, std::span<const double> g, std::size_t offset) {
+    const double lr = this->lr(), decay = weight_decay_, momentum = momentum_;
+    const std::size_t n = p.size();
+    if (momentum == 0.0) {
+        for (std::size_t i = 0; i < n; ++i) p[i] -= lr * (g[i] + decay * p[i]);
         return;
     }
-    const bool first = buf_.empty();
-    buf_.resize(p.size());
-    for (std::size_t i = 0; i < p.size(); ++i) {
-        const double d = g[i] + weight_decay_ * p[i];
-        buf_[i] = first ? d : momentum_ * buf_[i] + d;
-        p[i] -= lr * buf_[i];
+    double* buf = buf_.data() + offset;
+    const bool first = first_;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double d = g[i] + decay * p[i];
+        buf[i] = first ? d : momentum * buf[i] + d;
+        p[i] -= lr * buf[i];
     }
 }
 
@@ -224,19 +234,27 @@ Adam::Adam(const std::vector<Tensor>& params, double lr, double beta1, double be
     add("Adam", params);
 }
 
-void Adam::update(std::span<double> p, std::span<const double> g) {
-    m_.resize(p.size(), 0.0);
-    v_.resize(p.size(), 0.0);
+void Adam::begin_step() {
+    m_.resize(numel(), 0.0);
+    v_.resize(numel(), 0.0);
     const double t = static_cast<double>(steps());
-    const double lr = this->lr();
-    const double c1 = 1.0 - std::pow(beta1_, t), c2 = 1.0 - std::pow(beta2_, t);
-    for (std::size_t i = 0; i < p.size(); ++i) {
+    c1_ = 1.0 - std::pow(beta1_, t);
+    c2_ = 1.0 - std::pow(beta2_, t);
+}
+
+void Adam::update(std::span<double> p, std::span<const double> g, std::size_t offset) {
+    const double lr = this->lr(), decay = weight_decay_, b1 = beta1_, b2 = beta2_, c1 = c1_, c2 = c2_, eps = eps_;
+    const bool decoupled = decoupled_;
+    const std::size_t n = p.size();
+    double* m = m_.data() + offset;
+    double* v = v_.data() + offset;
+    for (std::size_t i = 0; i < n; ++i) {
         double gi = g[i];
-        if (decoupled_) p[i] *= 1.0 - lr * weight_decay_;
-        else gi += weight_decay_ * p[i];
-        m_[i] = beta1_ * m_[i] + (1.0 - beta1_) * gi;
-        v_[i] = beta2_ * v_[i] + (1.0 - beta2_) * gi * gi;
-        p[i] -= lr * (m_[i] / c1) / (std::sqrt(v_[i] / c2) + eps_);
+        if (decoupled) p[i] *= 1.0 - lr * decay;
+        else gi += decay * p[i];
+        m[i] = b1 * m[i] + (1.0 - b1) * gi;
+        v[i] = b2 * v[i] + (1.0 - b2) * gi * gi;
+        p[i] -= lr * (m[i] / c1) / (std::sqrt(v[i] / c2) + eps);
     }
 }
 

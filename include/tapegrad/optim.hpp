@@ -7,8 +7,9 @@
 //     for (...) { opt.zero_grad(); loss = ...; loss.backward(); opt.step(); Tape::current().clear(); }
 //
 // Parameters may be scalar Values (made with Value::parameter) or Tensors that require grad
-// (nn::Module::parameters()). They are gathered into one flat vector of doubles, so each rule below is one loop over
-// plain arrays whatever the parameters are made of.
+// (nn::Module::parameters()). They are read a block at a time into small arrays of doubles, so each
+// rule below is one loop over plain arrays whatever the parameters are made of, and no parameter
+// leaves the cache between its read, its update and its write.
 #pragma once
 
 #include <cstddef>
@@ -24,13 +25,14 @@
 namespace tapegrad::optim {
 
 namespace detail {
-// What an optimizer needs from a set of parameters: their numbers and grads as doubles.
+// What an optimizer needs from a set of parameters: their numbers and grads as doubles, n at a
+// time from the begin-th.
 class ParamSource {
 public:
     virtual ~ParamSource() = default;
     virtual std::size_t size() const = 0;
-    virtual void read(double* data, double* grad) const = 0;  // size() of each
-    virtual void write(const double* data) = 0;
+    virtual void read(std::size_t begin, std::size_t n, double* data, double* grad) const = 0;
+    virtual void write(std::size_t begin, std::size_t n, const double* data) = 0;
     virtual void zero_grad() = 0;
 };
 }  // namespace detail
@@ -53,7 +55,7 @@ public:
     /// step() calls so far.
     std::size_t steps() const { return steps_; }
     /// Number of scalars being optimized.
-    std::size_t numel() const { return data_.size(); }
+    std::size_t numel() const { return numel_; }
 
     /// What a resumed run needs, as named float64 arrays for a checkpoint beside the model's:
     /// "optimizer.steps" (a scalar) and the rule's buffers, one value per optimized scalar
@@ -71,15 +73,18 @@ protected:
     /// requires grad.
     void add(const char* name, const std::vector<Tensor>& params);
     void add(std::unique_ptr<detail::ParamSource> source);
-    /// The rule: updates p (all parameters, flat) in place from g; steps() is already the 1-based
-    /// number of this step.
-    virtual void update(std::span<double> p, std::span<const double> g) = 0;
+    /// The rule, applied a block at a time so that the parameters it reads stay in the cache:
+    /// begin_step() runs once per step (steps() is already the 1-based number of this step), then
+    /// update() for each block: p[i] and g[i] are the parameter and grad at flat position
+    /// offset + i (parameters in the order they were added), p updated in place.
+    virtual void begin_step() {}
+    virtual void update(std::span<double> p, std::span<const double> g, std::size_t offset) = 0;
     /// The rule's buffers by name, for state() and load_state() (none for plain SGD).
     virtual std::vector<std::pair<const char*, std::vector<double>*>> buffers() { return {}; }
 
 private:
     std::vector<std::unique_ptr<detail::ParamSource>> sources_;
-    std::vector<double> data_, grad_;
+    std::size_t numel_ = 0;
     double lr_;
     std::size_t steps_ = 0;
 };
@@ -92,13 +97,15 @@ public:
     SGD(const std::vector<Tensor>& params, double lr, double momentum = 0.0, double weight_decay = 0.0);
 
 protected:
-    void update(std::span<double> p, std::span<const double> g) override;
+    void begin_step() override;
+    void update(std::span<double> p, std::span<const double> g, std::size_t offset) override;
     std::vector<std::pair<const char*, std::vector<double>*>> buffers() override { return {{"sgd.momentum", &buf_}}; }
 
 private:
     void check_options() const;
     double momentum_, weight_decay_;
     std::vector<double> buf_;
+    bool first_ = false;  // this step starts the momentum buffer (buf = g)
 };
 
 /// Adam (Kingma and Ba), as torch.optim.Adam; weight_decay adds weight_decay * p to the grad
@@ -114,7 +121,8 @@ public:
 
 protected:
     Adam(const char* name, double lr, double beta1, double beta2, double eps, double weight_decay, bool decoupled);
-    void update(std::span<double> p, std::span<const double> g) override;
+    void begin_step() override;
+    void update(std::span<double> p, std::span<const double> g, std::size_t offset) override;
     std::vector<std::pair<const char*, std::vector<double>*>> buffers() override {
         return {{"adam.m", &m_}, {"adam.v", &v_}};
     }
@@ -123,6 +131,7 @@ private:
     double beta1_, beta2_, eps_, weight_decay_;
     bool decoupled_;
     std::vector<double> m_, v_;
+    double c1_ = 1.0, c2_ = 1.0;  // this step's bias corrections, 1 - beta^t
 };
 
 /// AdamW (Loshchilov and Hutter), as torch.optim.AdamW: the decay is applied to the weights,
