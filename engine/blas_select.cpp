@@ -206,9 +206,11 @@ Selection& selection() {
         made.kernel = openblas_core();
         made.choice = c.reason;
         logger().info("GEMM: OpenBLAS {} kernels, {}, on {}", made.kernel, made.choice, describe(made.cpu));
-        const char* requested = std::getenv("TAPEGRAD_GEMM");
-        const OneDnn* dnnl = requested == nullptr || std::strcmp(requested, "openblas") != 0 ? onednn() : nullptr;
-        GemmChoice f32 = choose_f32_gemm(made.cpu, dnnl != nullptr, requested != nullptr ? requested : "");
+        const char* env = std::getenv("TAPEGRAD_GEMM");
+        const std::string_view requested = env != nullptr ? env : "";
+        // oneDNN is loaded only where it would be chosen if installed.
+        const OneDnn* dnnl = choose_f32_gemm(made.cpu, true, requested).onednn ? onednn() : nullptr;
+        GemmChoice f32 = choose_f32_gemm(made.cpu, dnnl != nullptr, requested);
         if (f32.onednn && !onednn_agrees(*dnnl)) {
             logger().warn("GEMM: oneDNN's sgemm failed its check on this CPU; float32 products stay on OpenBLAS");
             f32 = {false, "oneDNN's sgemm failed its check on this CPU"};
