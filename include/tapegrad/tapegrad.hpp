@@ -6,6 +6,7 @@
 #include "tapegrad/data.hpp"
 #include "tapegrad/error.hpp"
 #include "tapegrad/flush_denormal.hpp"
+#include "tapegrad/grad.hpp"
 #include "tapegrad/graph.hpp"
 #include "tapegrad/log.hpp"
 #include "tapegrad/nn.hpp"
