@@ -12,51 +12,62 @@ namespace tapegrad {
 
 namespace detail {
 
+SweepScratch& sweep_scratch() {
+    thread_local SweepScratch scratch;
+    return scratch;
+}
+
 SweepPlan::SweepPlan(Tape& tape, Node* root, const std::vector<Value>& inputs)
     : tape_(tape),
       root_(TapeInternals::index_of(tape, root)),
       slots_(TapeInternals::nodes(tape), root_ + 1),
-      flags_(root_ + 1, 0),
-      lowest_(root_) {
-    flags_[root_] = kReached;
+      flags_(sweep_scratch().flags) {
+    flags_.assign(root_ + 1, 0);
+    std::size_t floor = root_ + 1;  // the lowest input: the sweep need not go below it
     for (const Value& input : inputs) {
-        if (input.tape() != nullptr && input.tape() != &tape) {
-            input_slots_.push_back(kNotOnTape);
-            continue;
+        std::size_t s = kNotOnTape;
+        if (input.tape() == nullptr) {
+            s = slot(ValueAccess::node(input));
+            all_on_tape_ = false;  // a parameter: any node may use it
+        } else if (input.tape() == &tape) {
+            s = TapeInternals::index_of(tape, ValueAccess::node(input));
+            if (s > root_) s = kNotOnTape;  // recorded after the root: not reached
         }
-        const std::size_t s = input.tape() != nullptr ? TapeInternals::index_of(tape, ValueAccess::node(input))
-                                                      : slots_.slot(ValueAccess::node(input));
-        if (s > root_ && !slots_.is_parameter(s)) {  // recorded after the output: cannot reach it
-            input_slots_.push_back(kNotOnTape);
-            continue;
-        }
-        if (s >= flags_.size()) flags_.resize(slots_.count(), 0);
-        flags_[s] |= kInput;
         input_slots_.push_back(s);
-    }
-    std::size_t floor = root_ + 1;  // inputs below the output: the sweep ends at the lowest one
-    for (std::size_t s : input_slots_) {
         if (s == kNotOnTape) continue;
-        if (slots_.is_parameter(s)) {  // reachable from any node: sweep them all
-            floor = 0;
-            break;
-        }
-        if (s < floor) floor = s;
+        flags_[s] |= kInput;
+        if (!slots_.is_parameter(s) && s < floor) floor = s;
     }
-    floor_ = floor;
-    const std::vector<Entry>& entries = TapeInternals::entries(tape);
-    for (std::size_t k = entries.size(); k-- > 0;)
-        if (entries[k].position <= root_) {
-            entry_ = k;
-            entry_position_ = entries[k].position;
-            break;
-        }
+    floor_ = all_on_tape_ ? floor : 0;
+    // A tensor op's entry between the inputs and the root: its kernel would move grads.
+    for (const Entry& entry : TapeInternals::entries(tape))
+        if (entry.position <= root_ && (entry.position > floor_ || !all_on_tape_))
+            throw Error(std::string("grad: the graph may pass through '") + (entry.name != nullptr ? entry.name : "tensor op") +
+                        "' (a tensor op recorded between the inputs and the output, before node " +
+                        std::to_string(entry.position) + "); derivatives through tensor ops need the tensor engine: use backward()");
 }
 
-void SweepPlan::throw_entry_in_the_way(std::size_t i) const {
-    throw Error(std::string("grad: the graph passes through '") + tape_.entry_name(entry_) +
-                "' (an op recorded between node " + std::to_string(i) + " and the output, node " +
-                std::to_string(root_) + "); derivatives through tensor ops need the tensor engine: use backward()");
+void SweepPlan::mark_nodes_with_partials() {
+    for (std::size_t i = floor_; i <= root_; ++i)
+        if (slots_.node(i)->n_edges != 0) flags_[i] |= kHasPartials;
+}
+
+std::vector<bool> SweepPlan::reached_inputs() {
+    flags_[root_] |= kReached;
+    std::size_t lowest = root_;
+    for (std::size_t i = root_ + 1; i-- > floor_ && i >= lowest;) {
+        if ((flags_[i] & kReached) == 0) continue;
+        if (last_needed(i)) break;
+        const Node& node = *slots_.node(i);
+        for (std::uint32_t k = 0; k < node.n_edges; ++k) {
+            const std::size_t s = slot(node_of_grad(node.edges[k].parent_grad));
+            flags_[s] |= kReached;
+            if (s < lowest) lowest = s;
+        }
+    }
+    std::vector<bool> out;
+    for (std::size_t s : input_slots_) out.push_back(s != kNotOnTape && (flags_[s] & kReached) != 0);
+    return out;
 }
 
 }  // namespace detail
@@ -95,29 +106,22 @@ std::vector<Value> grad(const Value& output, const std::vector<Value>& inputs, G
     Tape& tape = *output.tape();
     SweepPlan plan(tape, V::node(output), inputs);
     std::vector<Value> out(inputs.size());
-    const std::vector<std::size_t>& slots = plan.input_slots();
+    std::vector<bool> reached;  // asked for only when some derivative is zero
+    const auto used = [&](std::size_t k) {
+        if (reached.empty()) reached = plan.reached_inputs();
+        if (!reached[k] && !options.allow_unused) throw_unused(k, inputs[k]);
+        return static_cast<bool>(reached[k]);
+    };
     if (options.create_graph) {
         const std::vector<detail::Node*> adjoints = detail::create_graph_adjoints(plan);
         for (std::size_t k = 0; k < inputs.size(); ++k) {
-            const std::size_t s = slots[k];
-            if (s == SweepPlan::kNotOnTape || !plan.reached(s)) {
-                if (!options.allow_unused) throw_unused(k, inputs[k]);
-            } else if (adjoints[k] == nullptr) {
-                out[k] = Value(tape, 0.0);  // reached only through zero partials
-            } else {
-                out[k] = V::wrap(adjoints[k], &tape);
-            }
+            if (adjoints[k] != nullptr) out[k] = V::wrap(adjoints[k], &tape);
+            else if (used(k)) out[k] = Value(tape, 0.0);  // reached only through zero partials
         }
     } else {
         const std::vector<double> adjoints = detail::first_order_adjoints(plan);
-        for (std::size_t k = 0; k < inputs.size(); ++k) {
-            const std::size_t s = slots[k];
-            if (s == SweepPlan::kNotOnTape || !plan.reached(s)) {
-                if (!options.allow_unused) throw_unused(k, inputs[k]);
-            } else {
-                out[k] = Value(tape, adjoints[k]);
-            }
-        }
+        for (std::size_t k = 0; k < inputs.size(); ++k)
+            if (adjoints[k] != 0.0 || used(k)) out[k] = Value(tape, adjoints[k]);
     }
     return out;
 }

@@ -9,18 +9,20 @@ namespace tapegrad::detail {
 std::vector<double> first_order_adjoints(SweepPlan& plan) {
     const ControlWordScope flush(backward_control_word());  // as backward: subnormals flushed
     NodeSlots& slots = plan.slots();
-    std::vector<double> adjoint(slots.count(), 0.0);
+    std::vector<double>& adjoint = sweep_scratch().adjoints;
+    adjoint.assign(slots.count(), 0.0);
     adjoint[plan.root()] = 1.0;
-    for (std::size_t i = plan.root() + 1; i-- > plan.lowest();) {
-        if (!plan.reached(i)) continue;
-        plan.check_no_entry_above(i);
+    std::size_t lowest = plan.root();  // nodes below the lowest one given an adjoint need no visit
+    for (std::size_t i = plan.root() + 1; i-- > plan.floor() && i >= lowest;) {
+        const double g = adjoint[i];
+        if (g == 0.0) continue;  // as backward: nothing to pass on (and 0 * inf passes nothing)
         if (plan.last_needed(i)) break;
         const Node& node = *slots.node(i);
-        const double g = adjoint[i];
         for (std::uint32_t k = 0; k < node.n_edges; ++k) {
-            const std::size_t s = plan.reach(node_of_grad(node.edges[k].parent_grad));
-            if (s >= adjoint.size()) [[unlikely]] adjoint.resize(slots.count(), 0.0);
-            if (g != 0.0) adjoint[s] += node.edges[k].partial * g;  // as backward: 0 * inf passes nothing
+            const std::size_t s = plan.slot(node_of_grad(node.edges[k].parent_grad));
+            if (s >= adjoint.size()) [[unlikely]] adjoint.resize(slots.count(), 0.0);  // a parameter
+            adjoint[s] += node.edges[k].partial * g;
+            if (s < lowest) lowest = s;
         }
     }
     std::vector<double> out;

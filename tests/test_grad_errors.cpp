@@ -116,7 +116,7 @@ TEST_CASE("grad errors: a tensor op between the inputs and the output") {
     tape.record_entry([](void*) {}, nullptr, nullptr, "triple");
     Value y = h * 3.0;
     const std::string m = message_of([&] { tapegrad::grad(y, {x}); });
-    CHECK(contains(m, "grad: the graph passes through 'triple'"));
+    CHECK(contains(m, "grad: the graph may pass through 'triple'"));
     CHECK(contains(m, "tensor engine"));
     CHECK(contains(message_of([&] { tapegrad::grad(y, {h}); }), "'triple'"));  // it may read h
     CHECK(tapegrad::grad(y * y, {y})[0].data() == 2 * y.data());  // all above it: nothing to cross

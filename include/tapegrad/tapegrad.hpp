@@ -4,6 +4,7 @@
 #include "tapegrad/anomaly.hpp"
 #include "tapegrad/blas.hpp"
 #include "tapegrad/data.hpp"
+#include "tapegrad/derivatives.hpp"
 #include "tapegrad/error.hpp"
 #include "tapegrad/flush_denormal.hpp"
 #include "tapegrad/grad.hpp"
