@@ -18,7 +18,7 @@ namespace {
 
 constexpr GradOptions kCreateGraph{.create_graph = true};
 
-doctest::Approx close(double v) { return doctest::Approx(v).epsilon(1e-13).scale(1.0); }
+doctest::Approx approx(double v) { return doctest::Approx(v).epsilon(1e-13).scale(1.0); }
 
 // d^k f / dx^k at x for f built by `make` from one leaf, by k nested create_graph sweeps.
 template <class F>
@@ -50,22 +50,22 @@ TEST_CASE("create_graph: x^3 y^2 + sin(x y) to third order, every mixed derivati
     Value x = xv, y = yv;
     Value f = x * x * x * y * y + (x * y).sin();
     const std::vector<Value> d1 = tapegrad::grad(f, {x, y}, kCreateGraph);
-    CHECK(d1[0].data() == close(3 * xv * xv * yv * yv + yv * c));
-    CHECK(d1[1].data() == close(2 * xv * xv * xv * yv + xv * c));
+    CHECK(d1[0].data() == approx(3 * xv * xv * yv * yv + yv * c));
+    CHECK(d1[1].data() == approx(2 * xv * xv * xv * yv + xv * c));
     const std::vector<Value> dx = tapegrad::grad(d1[0], {x, y}, kCreateGraph);
     const std::vector<Value> dy = tapegrad::grad(d1[1], {x, y}, kCreateGraph);
-    CHECK(dx[0].data() == close(6 * xv * yv * yv - yv * yv * s));
-    CHECK(dx[1].data() == close(6 * xv * xv * yv + c - xv * yv * s));
-    CHECK(dy[0].data() == close(6 * xv * xv * yv + c - xv * yv * s));
-    CHECK(dy[1].data() == close(2 * xv * xv * xv - xv * xv * s));
+    CHECK(dx[0].data() == approx(6 * xv * yv * yv - yv * yv * s));
+    CHECK(dx[1].data() == approx(6 * xv * xv * yv + c - xv * yv * s));
+    CHECK(dy[0].data() == approx(6 * xv * xv * yv + c - xv * yv * s));
+    CHECK(dy[1].data() == approx(2 * xv * xv * xv - xv * xv * s));
     const std::vector<Value> dxx = tapegrad::grad(dx[0], {x, y});
     const std::vector<Value> dxy = tapegrad::grad(dx[1], {x, y});
     const std::vector<Value> dyy = tapegrad::grad(dy[1], {x, y});
-    CHECK(dxx[0].data() == close(6 * yv * yv - yv * yv * yv * c));                    // f_xxx
-    CHECK(dxx[1].data() == close(12 * xv * yv - 2 * yv * s - xv * yv * yv * c));      // f_xxy
-    CHECK(dxy[1].data() == close(6 * xv * xv - 2 * xv * s - xv * xv * yv * c));      // f_xyy
-    CHECK(dyy[1].data() == close(-xv * xv * xv * c));                                // f_yyy
-    CHECK(dxy[0].data() == close(dxx[1].data()));  // the same mixed derivative two ways
+    CHECK(dxx[0].data() == approx(6 * yv * yv - yv * yv * yv * c));                    // f_xxx
+    CHECK(dxx[1].data() == approx(12 * xv * yv - 2 * yv * s - xv * yv * yv * c));      // f_xxy
+    CHECK(dxy[1].data() == approx(6 * xv * xv - 2 * xv * s - xv * xv * yv * c));      // f_xyy
+    CHECK(dyy[1].data() == approx(-xv * xv * xv * c));                                // f_yyy
+    CHECK(dxy[0].data() == approx(dxx[1].data()));  // the same mixed derivative two ways
     Tape::current().clear();
 }
 
@@ -101,9 +101,9 @@ TEST_CASE("create_graph: each unary op's second and third derivatives in closed 
     for (const Case& k : cases) {
         CAPTURE(k.name);
         const std::vector<double> d = derivatives(k.f, k.x, 3);
-        CHECK(d[1] == close(k.d1));
-        CHECK(d[2] == close(k.d2));
-        CHECK(d[3] == close(k.d3));
+        CHECK(d[1] == approx(k.d1));
+        CHECK(d[2] == approx(k.d2));
+        CHECK(d[3] == approx(k.d3));
     }
 }
 
@@ -115,25 +115,25 @@ TEST_CASE("create_graph: binary ops' mixed derivatives in closed form") {
     SUBCASE("a / b") {
         const std::vector<Value> d = tapegrad::grad(a / b, {a, b}, kCreateGraph);
         const std::vector<Value> db = tapegrad::grad(d[1], {a, b}, kCreateGraph);  // -a/b^2
-        CHECK(db[0].data() == close(-1 / (bv * bv)));
-        CHECK(db[1].data() == close(2 * av / (bv * bv * bv)));
-        CHECK(tapegrad::grad(db[1], {b})[0].data() == close(-6 * av / std::pow(bv, 4)));
+        CHECK(db[0].data() == approx(-1 / (bv * bv)));
+        CHECK(db[1].data() == approx(2 * av / (bv * bv * bv)));
+        CHECK(tapegrad::grad(db[1], {b})[0].data() == approx(-6 * av / std::pow(bv, 4)));
         CHECK_FALSE(tapegrad::grad(d[0], {a}, {.allow_unused = true})[0].valid());  // 1/b does not depend on a
     }
     SUBCASE("pow(a, b)") {
         const double y = std::pow(av, bv), l = std::log(av);
         const std::vector<Value> d = tapegrad::grad(a.pow(b), {a, b}, kCreateGraph);
-        CHECK(d[0].data() == close(bv * std::pow(av, bv - 1)));
-        CHECK(d[1].data() == close(y * l));
+        CHECK(d[0].data() == approx(bv * std::pow(av, bv - 1)));
+        CHECK(d[1].data() == approx(y * l));
         const std::vector<Value> db = tapegrad::grad(d[1], {a, b}, kCreateGraph);
-        CHECK(db[0].data() == close(std::pow(av, bv - 1) * (1 + bv * l)));
-        CHECK(db[1].data() == close(y * l * l));
-        CHECK(tapegrad::grad(db[1], {b})[0].data() == close(y * l * l * l));
+        CHECK(db[0].data() == approx(std::pow(av, bv - 1) * (1 + bv * l)));
+        CHECK(db[1].data() == approx(y * l * l));
+        CHECK(tapegrad::grad(db[1], {b})[0].data() == approx(y * l * l * l));
     }
     SUBCASE("a * b - a + b") {
         const std::vector<Value> d = tapegrad::grad(a * b - a + b, {a, b}, kCreateGraph);
-        CHECK(d[0].data() == close(bv - 1));
-        CHECK(d[1].data() == close(av + 1));
+        CHECK(d[0].data() == approx(bv - 1));
+        CHECK(d[1].data() == approx(av + 1));
         CHECK(tapegrad::grad(d[0], {b})[0].data() == 1.0);
         CHECK(tapegrad::grad(d[0], {a}, {.allow_unused = true})[0].valid() == false);
     }
@@ -150,16 +150,16 @@ TEST_CASE("create_graph: sum and dot, the n-ary nodes, to third order") {
     Value f = q * q + tapegrad::sum(x) * (x[0] * x[1]);
     const double qv = xs[0] * xs[0] + xs[1] * xs[1] + xs[2] * xs[2], s = xs[0] + xs[1] + xs[2];
     const std::vector<Value> g = tapegrad::grad(f, x, kCreateGraph);
-    CHECK(g[2].data() == close(4 * qv * xs[2] + xs[0] * xs[1]));
-    CHECK(g[0].data() == close(4 * qv * xs[0] + xs[0] * xs[1] + s * xs[1]));
+    CHECK(g[2].data() == approx(4 * qv * xs[2] + xs[0] * xs[1]));
+    CHECK(g[0].data() == approx(4 * qv * xs[0] + xs[0] * xs[1] + s * xs[1]));
     const std::vector<Value> h0 = tapegrad::grad(g[0], x, kCreateGraph);
-    CHECK(h0[0].data() == close(4 * qv + 8 * xs[0] * xs[0] + 2 * xs[1]));
-    CHECK(h0[1].data() == close(8 * xs[0] * xs[1] + xs[0] + xs[1] + s));
-    CHECK(h0[2].data() == close(8 * xs[0] * xs[2] + xs[1]));
+    CHECK(h0[0].data() == approx(4 * qv + 8 * xs[0] * xs[0] + 2 * xs[1]));
+    CHECK(h0[1].data() == approx(8 * xs[0] * xs[1] + xs[0] + xs[1] + s));
+    CHECK(h0[2].data() == approx(8 * xs[0] * xs[2] + xs[1]));
     const std::vector<Value> t00 = tapegrad::grad(h0[0], x);
-    CHECK(t00[0].data() == close(24 * xs[0]));
-    CHECK(t00[1].data() == close(8 * xs[1] + 2));
-    CHECK(t00[2].data() == close(8 * xs[2]));
+    CHECK(t00[0].data() == approx(24 * xs[0]));
+    CHECK(t00[1].data() == approx(8 * xs[1] + 2));
+    CHECK(t00[2].data() == approx(8 * xs[2]));
     Tape::current().clear();
 }
 
@@ -178,11 +178,11 @@ TEST_CASE("create_graph: expressions that fuse outside HigherOrder are one node 
     CHECK(tape.op_count() == tape.node_count());
     const double t = std::tanh(0.6 * -0.4 + 0.3), dt = 1 - t * t, d2t = -2 * t * dt;
     const std::vector<Value> g = tapegrad::grad(f, {x, y, z}, kCreateGraph);
-    CHECK(g[0].data() == close(2 * dt * -0.4));
+    CHECK(g[0].data() == approx(2 * dt * -0.4));
     const std::vector<Value> h = tapegrad::grad(g[0], {x, y, z});
-    CHECK(h[0].data() == close(2 * d2t * 0.4 * 0.4));
-    CHECK(h[1].data() == close(2 * (d2t * 0.6 * -0.4 + dt)));
-    CHECK(h[2].data() == close(2 * d2t * -0.4));
+    CHECK(h[0].data() == approx(2 * d2t * 0.4 * 0.4));
+    CHECK(h[1].data() == approx(2 * (d2t * 0.6 * -0.4 + dt)));
+    CHECK(h[2].data() == approx(2 * d2t * -0.4));
     tape.clear();
 }
 
@@ -198,11 +198,11 @@ TEST_CASE("grad: inputs may be leaves, parameters or intermediate results, and g
         f.backward();              // grads from an earlier backward stay as they are
         const double px = p.grad(), xx = x.grad();
         const std::vector<Value> g = tapegrad::grad(f, {t, p, x}, kCreateGraph);
-        CHECK(g[0].data() == close(std::cos(1.1 * 0.7) * 0.7));
-        CHECK(g[1].data() == close(std::sin(0.77) + 0.77 * std::cos(0.77)));
-        CHECK(g[2].data() == close(std::cos(0.77) * 0.49));
+        CHECK(g[0].data() == approx(std::cos(1.1 * 0.7) * 0.7));
+        CHECK(g[1].data() == approx(std::sin(0.77) + 0.77 * std::cos(0.77)));
+        CHECK(g[2].data() == approx(std::cos(0.77) * 0.49));
         // d2f/dp2 = 2 x cos(xp) - x^2 p sin(xp)
-        CHECK(tapegrad::grad(g[1], {p})[0].data() == close(2 * 1.1 * std::cos(0.77) - 1.21 * 0.7 * std::sin(0.77)));
+        CHECK(tapegrad::grad(g[1], {p})[0].data() == approx(2 * 1.1 * std::cos(0.77) - 1.21 * 0.7 * std::sin(0.77)));
         CHECK(p.grad() == px);
         CHECK(x.grad() == xx);
         CHECK(t.grad() == doctest::Approx(std::cos(0.77) * 0.7));
