@@ -1,6 +1,8 @@
 // The derivative drivers: each records f on a tape of its own and sweeps it.
 #include "tapegrad/derivatives.hpp"
 
+#include "hessian_vector_product.hpp"
+
 #include <memory>
 #include <string>
 
@@ -74,6 +76,7 @@ std::vector<double> gradient(ScalarFunction f, const std::vector<double>& x) {
     return out;
 }
 
+// H column by column: one recording, then H e_j by one forward-over-reverse pass each.
 std::vector<std::vector<double>> hessian(ScalarFunction f, const std::vector<double>& x) {
     const DriverTape t;
     const HigherOrder guard(t.tape());
@@ -81,36 +84,27 @@ std::vector<std::vector<double>> hessian(ScalarFunction f, const std::vector<dou
     const Value y = f(xs);
     std::vector<std::vector<double>> h(x.size(), std::vector<double>(x.size(), 0.0));
     if (!t.holds(y)) return h;
-    const std::vector<Value> g = grad(y, xs, {.create_graph = true, .allow_unused = true});
-    for (std::size_t i = 0; i < x.size(); ++i)
-        if (g[i].valid()) h[i] = values_or_zero(grad(g[i], xs, {.allow_unused = true}));
+    HessianVectorSweep sweep("hessian", y, xs);
+    std::vector<double> unit(x.size(), 0.0);
+    for (std::size_t j = 0; j < x.size(); ++j) {
+        unit[j] = 1.0;
+        const std::vector<double> column = sweep(unit).hv;
+        unit[j] = 0.0;
+        for (std::size_t i = 0; i < x.size(); ++i) h[i][j] = column[i];
+    }
     return h;
 }
 
-// s = v . grad f recorded on the tape, then one backward: the leaves receive ds/dx = H v.
+// One recording under HigherOrder and one forward-over-reverse pass (hessian_vector_product.hpp).
 std::vector<double> hvp(ScalarFunction f, const std::vector<double>& x, const std::vector<double>& v) {
     if (v.size() != x.size())
         throw Error("hvp: x has " + std::to_string(x.size()) + " entries but v has " + std::to_string(v.size()));
     const DriverTape t;
-    std::vector<Value> xs = t.leaves(x);
-    {
-        const HigherOrder guard(t.tape());
-        const Value y = f(xs);
-        if (!t.holds(y)) return std::vector<double>(x.size(), 0.0);
-        const std::vector<Value> g = grad(y, xs, {.create_graph = true, .allow_unused = true});
-        std::vector<Value> gs, vs;
-        for (std::size_t i = 0; i < x.size(); ++i)
-            if (g[i].valid() && v[i] != 0.0) {
-                gs.push_back(g[i]);
-                vs.emplace_back(t.tape(), v[i]);
-            }
-        if (gs.empty()) return std::vector<double>(x.size(), 0.0);
-        dot(gs, vs).backward();
-    }
-    std::vector<double> out;
-    out.reserve(x.size());
-    for (const Value& leaf : xs) out.push_back(leaf.grad());
-    return out;
+    const HigherOrder guard(t.tape());
+    const std::vector<Value> xs = t.leaves(x);
+    const Value y = f(xs);
+    if (!t.holds(y)) return std::vector<double>(x.size(), 0.0);
+    return HessianVectorSweep("hvp", y, xs)(v).hv;
 }
 
 std::vector<std::vector<double>> jacobian(VectorFunction f, const std::vector<double>& x) {

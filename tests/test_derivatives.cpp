@@ -1,6 +1,7 @@
 // The derivative drivers (tapegrad/derivatives.hpp) against closed forms: the Hessian of the
 // backpropagation article's loss with respect to its six weights derived by hand, a function of
 // three variables, and what the drivers must leave alone (the caller's tape) or refuse.
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -8,6 +9,8 @@
 #include <doctest/doctest.h>
 
 #include <tapegrad/tapegrad.hpp>
+
+#include "random_graph.hpp"
 
 using tapegrad::Tape;
 using tapegrad::Value;
@@ -166,4 +169,50 @@ TEST_CASE("the drivers: constants, inputs f does not use, and their errors") {
     CHECK(m == "hvp: x has 3 entries but v has 2");
     CHECK(message_of([&] { tapegrad::gradient([](const std::vector<Value>&) { return Value(); }, {1.0}); })
               .find("empty Value") != std::string::npos);
+}
+
+TEST_CASE("hessian and hvp (forward over reverse) agree with create_graph on random graphs") {
+    const std::size_t n = std::max<std::size_t>(tapegrad::test::graphs_to_check() / 4, 1);
+    double worst = 0.0;
+    for (std::uint64_t seed = 1; seed <= n; ++seed) {
+        const tapegrad::test::RandomGraph g = tapegrad::test::make_random_graph(seed);
+        const auto f = [&](const std::vector<Value>& x) { return tapegrad::test::run(g, x); };
+        const Matrix h = tapegrad::hessian(f, g.inputs);
+        Tape& tape = Tape::current();
+        tape.clear();
+        tapegrad::HigherOrder guard;
+        const std::vector<Value> x(g.inputs.begin(), g.inputs.end());
+        const std::vector<Value> grad = tapegrad::grad(f(x), x, {.create_graph = true, .allow_unused = true});
+        Vector v(g.n_inputs), hv_by_rows(g.n_inputs, 0.0);
+        for (std::size_t j = 0; j < g.n_inputs; ++j) v[j] = std::cos(j + 1.0);
+        for (std::size_t i = 0; i < g.n_inputs; ++i) {
+            const std::vector<Value> row = grad[i].valid() ? tapegrad::grad(grad[i], x, {.allow_unused = true})
+                                                           : std::vector<Value>(g.n_inputs);
+            for (std::size_t j = 0; j < g.n_inputs; ++j) {
+                const double r = row[j].valid() ? row[j].data() : 0.0;
+                worst = std::max(worst, std::fabs(h[i][j] - r) / std::max(1.0, std::fabs(r)));
+                hv_by_rows[i] += r * v[j];
+            }
+        }
+        tape.clear();
+        const Vector hv = tapegrad::hvp(f, g.inputs, v);
+        for (std::size_t i = 0; i < g.n_inputs; ++i)
+            worst = std::max(worst, std::fabs(hv[i] - hv_by_rows[i]) / std::max(1.0, std::fabs(hv_by_rows[i])));
+        if (worst >= 1e-12) {
+            CAPTURE(seed);
+            CHECK(worst < 1e-12);
+            break;
+        }
+    }
+    MESSAGE("forward over reverse vs create_graph on " << n << " random graphs: largest relative difference " << worst);
+}
+
+TEST_CASE("hessian and hvp: a ScalarOp, or a function recorded outside HigherOrder, is refused by name") {
+    static const tapegrad::ScalarOp square("square");
+    const auto f = [](const std::vector<Value>& x) { return square(x[0].data() * x[0].data(), {{x[0], 2 * x[0].data()}}) * 2.0; };
+    CHECK(tapegrad::gradient(f, {3.0})[0] == approx(12));
+    const std::string m = message_of([&] { tapegrad::hvp(f, {3.0}, {1.0}); });
+    CHECK(m.find("hvp: node") == 0);
+    CHECK(m.find("'square') is a ScalarOp, which has no second derivative") != std::string::npos);
+    CHECK(message_of([&] { tapegrad::hessian(f, {3.0}); }).find("hessian: node") == 0);
 }

@@ -33,16 +33,19 @@ std::vector<double> gradient(F f, const std::vector<double>& x) {
     return detail::gradient(f, x);
 }
 
-// H[i][j] = d2f / dxi dxj at x: the gradient recorded once by create_graph, then one reverse
-// sweep from each of its n entries (about n + 2 gradients' work).
+// H[i][j] = d2f / dxi dxj at x: f recorded once, then H e_j by one forward-over-reverse pass
+// per column, as hvp (about 2n + 1 gradients' work).
 template <class F>
 std::vector<std::vector<double>> hessian(F f, const std::vector<double>& x) {
     return detail::hessian(f, x);
 }
 
-// H v at x without forming H: the gradient recorded by create_graph, its dot product with v,
-// and one reverse sweep (a few gradients' work, whatever the size of x). Error if v and x differ
-// in size.
+// H v at x without forming H: f recorded under HigherOrder, then one pass forward along v and
+// one reverse pass carrying each adjoint and its derivative along v (forward over reverse, the
+// derivative of the gradient's sweep along v; each partial's from its rule evaluated on dual
+// numbers). Nothing is recorded for it: about three gradients' work, whatever the size of x.
+// The same result as grad(grad(f) . v) by create_graph, at about half the cost. Error if v and x
+// differ in size, or if f's graph holds a ScalarOp (no second derivative).
 template <class F>
 std::vector<double> hvp(F f, const std::vector<double>& x, const std::vector<double>& v) {
     return detail::hvp(f, x, v);
