@@ -68,29 +68,31 @@ HessianVectorSweep::HessianVectorSweep(const char* op, const Value& y, const std
         if (entry.position > floor_ && entry.position <= root_)
             throw Error(std::string(op_) + ": the function passes through '" + (entry.name != nullptr ? entry.name : "tensor op") +
                         "', a tensor op: derivatives through tensor ops need the tensor engine");
-    // Every node between the inputs and y must be one op with a rule (or a sum or dot).
-    HigherOrderCursor log(TapeInternals::higher_order_log(tape_));
-    NodeSlots slots(TapeInternals::nodes(tape_), root_ + 1);
-    for (std::size_t i = root_ + 1; i-- > floor_;) {
-        const Node& node = *slots.node(i);
-        if (node.n_edges == 0) continue;
-        if (!log.recorded_under_guard(i)) throw_not_differentiable(op_, "was recorded without tapegrad::HigherOrder", i, node);
-        if (node.fused != 0) throw_not_differentiable(op_, "had an op folded into it after tapegrad::HigherOrder ended", i, node);
-        if (node.op == code_of<ops::Sum> || (node.op == code_of<ops::Dot> && node.n_edges % 2 == 0)) continue;
-        const DualRule rule = dual_rules[node.op];
-        if (rule.partials == nullptr || rule.arity != node.n_edges)
-            throw_not_differentiable(op_, node.op >= ScalarOps::count ? "is a ScalarOp, which has no second derivative"
-                                                                 : "has partials its op's rule does not give",
-                                     i, node);
-    }
+}
+
+// Raises Error unless the node is one op with a rule (or a sum or dot), recorded under HigherOrder.
+void HessianVectorSweep::check_differentiable_twice(std::size_t i, const Node& node, HigherOrderCursor& log) const {
+    if (!log.recorded_under_guard(i)) throw_not_differentiable(op_, "was recorded without tapegrad::HigherOrder", i, node);
+    if (node.fused != 0) throw_not_differentiable(op_, "had an op folded into it after tapegrad::HigherOrder ended", i, node);
+    if (node.op == code_of<ops::Sum> || (node.op == code_of<ops::Dot> && node.n_edges % 2 == 0)) return;
+    const DualRule rule = dual_rules[node.op];
+    if (rule.partials == nullptr || rule.arity != node.n_edges)
+        throw_not_differentiable(op_, node.op >= ScalarOps::count ? "is a ScalarOp, which has no second derivative"
+                                                             : "has partials its op's rule does not give",
+                                 i, node);
 }
 
 HessianVectorProduct HessianVectorSweep::operator()(const std::vector<double>& v) {
     NodeSlots slots(TapeInternals::nodes(tape_), root_ + 1);
     const std::size_t end = root_ + 1;
-    state_.assign(end, State{0.0, 0.0, 0.0});
-    for (std::size_t k = 0; k < inputs_.size(); ++k) state_[inputs_[k]].tangent += v[k];
-    const auto tangent = [&](std::size_t s) { return s < end ? state_[s].tangent : 0.0; };  // parameters: 0
+    tangents_.assign(end, 0.0);
+    adjoints_.assign(end, Adjoint{0.0, 0.0});
+    for (std::size_t k = 0; k < inputs_.size(); ++k) tangents_[inputs_[k]] += v[k];
+    double* const tangent = tangents_.data();
+    Adjoint* const adjoint = adjoints_.data();
+    NodeSlots::Window window = slots.window();
+    const auto slot = [&](const Edge& e) { return window(node_of_grad(e.parent_grad), slots); };
+    const auto tangent_of = [&](std::size_t s) { return s < end ? tangent[s] : 0.0; };  // parameters: 0
 
     // Forward: each node's tangent along v from its stored partials. Four sums, so that a dot's
     // long row of additions is four chains of a quarter of the latency.
@@ -98,58 +100,56 @@ HessianVectorProduct HessianVectorSweep::operator()(const std::vector<double>& v
         const Node& node = *slots.node(i);
         const std::uint32_t n = node.n_edges;
         if (n == 0) continue;
-        const auto term = [&](std::uint32_t k) {
-            return node.edges[k].partial * tangent(slots.slot(node_of_grad(node.edges[k].parent_grad)));
-        };
+        const Edge* e = node.edges;
         double t[4] = {0.0, 0.0, 0.0, 0.0};
         std::uint32_t k = 0;
         for (; k + 3 < n; k += 4)
-            for (std::uint32_t j = 0; j < 4; ++j) t[j] += term(k + j);
-        for (; k < n; ++k) t[0] += term(k);
-        state_[i].tangent = (t[0] + t[1]) + (t[2] + t[3]);
+            for (std::uint32_t j = 0; j < 4; ++j) t[j] += e[k + j].partial * tangent_of(slot(e[k + j]));
+        for (; k < n; ++k) t[0] += e[k].partial * tangent_of(slot(e[k]));
+        tangent[i] = (t[0] + t[1]) + (t[2] + t[3]);
     }
 
     // Reverse: adjoints and their tangents.
-    state_[root_].adjoint = 1.0;
+    adjoint[root_].value = 1.0;
     HigherOrderCursor log(TapeInternals::higher_order_log(tape_));
-    const auto pass = [&](std::size_t s, double p, double dp, double a, double b) {
+    const auto pass = [&](std::size_t s, double p, double dp, Adjoint me) {
         if (s >= end) return;  // a parameter: not an input
-        state_[s].adjoint += p * a;
-        state_[s].adjoint_tangent += p * b + dp * a;
+        adjoint[s].value += p * me.value;
+        adjoint[s].tangent += p * me.tangent + dp * me.value;
     };
     for (std::size_t i = root_ + 1; i-- > floor_;) {
-        const State me = state_[i];
-        if (me.adjoint == 0.0 && me.adjoint_tangent == 0.0) continue;
+        const Adjoint me = adjoint[i];
+        if (me.value == 0.0 && me.tangent == 0.0) continue;  // passes nothing on, so needs no check
         const Node& node = *slots.node(i);
         const std::uint32_t n = node.n_edges;
         if (n == 0) continue;
-        const auto slot = [&](std::uint32_t k) { return slots.slot(node_of_grad(node.edges[k].parent_grad)); };
+        check_differentiable_twice(i, node, log);
+        const Edge* e = node.edges;
         if (node.op == code_of<ops::Sum>) {
-            for (std::uint32_t k = 0; k < n; ++k) pass(slot(k), 1.0, 0.0, me.adjoint, me.adjoint_tangent);
+            for (std::uint32_t k = 0; k < n; ++k) pass(slot(e[k]), 1.0, 0.0, me);
         } else if (node.op == code_of<ops::Dot>) {  // the partial of a_k is b_k (its edge's), whose tangent is b_k's
             for (std::uint32_t k = 0; k < n; k += 2) {
-                const std::size_t sa = slot(k), sb = slot(k + 1);
-                const double ta = tangent(sa), tb = tangent(sb);
-                pass(sa, node.edges[k].partial, tb, me.adjoint, me.adjoint_tangent);
-                pass(sb, node.edges[k + 1].partial, ta, me.adjoint, me.adjoint_tangent);
+                const std::size_t sa = slot(e[k]), sb = slot(e[k + 1]);
+                const double ta = tangent_of(sa), tb = tangent_of(sb);
+                pass(sa, e[k].partial, tb, me);
+                pass(sb, e[k + 1].partial, ta, me);
             }
         } else {
             const DualRule rule = dual_rules[node.op];
             Dual parents[2], partials[2];
             std::size_t parent_slot[2];
             for (std::uint32_t k = 0; k < n; ++k) {
-                parent_slot[k] = slot(k);
-                parents[k] = Dual(node_of_grad(node.edges[k].parent_grad)->value, tangent(parent_slot[k]));
+                parent_slot[k] = slot(e[k]);
+                parents[k] = Dual(node_of_grad(e[k].parent_grad)->value, tangent_of(parent_slot[k]));
             }
-            rule.partials(parents, Dual(node.value, state_[i].tangent), log.constant(i), partials);
-            for (std::uint32_t k = 0; k < n; ++k)
-                pass(parent_slot[k], node.edges[k].partial, partials[k].d, me.adjoint, me.adjoint_tangent);
+            rule.partials(parents, Dual(node.value, tangent[i]), log.constant(i), partials);
+            for (std::uint32_t k = 0; k < n; ++k) pass(parent_slot[k], e[k].partial, partials[k].d, me);
         }
     }
     HessianVectorProduct out;
     for (std::size_t s : inputs_) {
-        out.gradient.push_back(state_[s].adjoint);
-        out.hv.push_back(state_[s].adjoint_tangent);
+        out.gradient.push_back(adjoint[s].value);
+        out.hv.push_back(adjoint[s].tangent);
     }
     return out;
 }

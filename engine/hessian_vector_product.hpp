@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "tapegrad/detail/higher_order_log.hpp"
 #include "tapegrad/value.hpp"
 
 namespace tapegrad::detail {
@@ -26,15 +27,18 @@ public:
     HessianVectorProduct operator()(const std::vector<double>& v);
 
 private:
-    struct State {
-        double tangent, adjoint, adjoint_tangent;
+    void check_differentiable_twice(std::size_t i, const Node& node, HigherOrderCursor& log) const;
+
+    struct Adjoint {
+        double value, tangent;  // d y / d node, and its derivative along v
     };
     const char* op_;
     Tape& tape_;
     std::size_t root_;
     std::size_t floor_;                // the lowest input's index: the sweeps start or end there
     std::vector<std::size_t> inputs_;  // the xs' indices on the tape
-    std::vector<State> state_;         // per node
+    std::vector<double> tangents_;     // per node: its derivative along v
+    std::vector<Adjoint> adjoints_;    // per node
 };
 
 }  // namespace tapegrad::detail

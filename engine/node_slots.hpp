@@ -25,6 +25,21 @@ public:
         if (offset < base_bytes_) [[likely]] return base_index_ + offset / sizeof(Node);
         return find(node);
     }
+    // The chunk found last, for hot loops that keep it in registers: a node at `offset` bytes
+    // from base, offset < bytes, has slot first + offset / sizeof(Node); other nodes go through
+    // slot(), which moves the window.
+    struct Window {
+        std::uintptr_t base;
+        std::size_t bytes, first;
+        std::size_t operator()(const Node* node, NodeSlots& slots) {
+            const std::uintptr_t offset = reinterpret_cast<std::uintptr_t>(node) - base;
+            if (offset < bytes) [[likely]] return first + offset / sizeof(Node);
+            const std::size_t s = slots.slot(node);
+            *this = slots.window();
+            return s;
+        }
+    };
+    Window window() const { return Window{base_, base_bytes_, base_index_}; }
     bool is_parameter(std::size_t slot) const { return slot >= end_; }
     std::size_t count() const { return end_ + parameters_.size(); }  // slots handed out so far
     std::size_t end() const { return end_; }
