@@ -13,15 +13,17 @@ std::vector<double> first_order_adjoints(SweepPlan& plan) {
     adjoint.assign(slots.count(), 0.0);
     adjoint[plan.root()] = 1.0;
     std::size_t lowest = plan.root();  // nodes below the lowest one given an adjoint need no visit
+    NodeSlots::Window window = slots.window();
     for (std::size_t i = plan.root() + 1; i-- > plan.floor() && i >= lowest;) {
         const double g = adjoint[i];
         if (g == 0.0) continue;  // as backward: nothing to pass on (and 0 * inf passes nothing)
         if (plan.last_needed(i)) break;
         const Node& node = *slots.node(i);
+        const Edge* e = node.edges;
         for (std::uint32_t k = 0; k < node.n_edges; ++k) {
-            const std::size_t s = plan.slot(node_of_grad(node.edges[k].parent_grad));
+            const std::size_t s = window(node_of_grad(e[k].parent_grad), slots);
             if (s >= adjoint.size()) [[unlikely]] adjoint.resize(slots.count(), 0.0);  // a parameter
-            adjoint[s] += node.edges[k].partial * g;
+            adjoint[s] += e[k].partial * g;
             if (s < lowest) lowest = s;
         }
     }
