@@ -1,7 +1,7 @@
 // Dual: a number with a directional derivative, x + dx eps with eps^2 = 0. The elementwise rules
 // (tapegrad/ops/elementwise.hpp) evaluated on Duals give each partial and how fast it changes
 // along a direction: what a Hessian-vector product needs from each node (hessian_vector_product.cpp).
-// Only what the rules' partials use is defined.
+// What the rules' partials use is defined, and the unary ops a new partial is likely to call.
 #pragma once
 
 #include <cmath>
@@ -23,6 +23,9 @@ struct Dual {
     friend Dual operator-(Dual a) { return {-a.v, -a.d}; }
 
     friend Dual exp(Dual x) { const double e = std::exp(x.v); return {e, e * x.d}; }
+    friend Dual sqrt(Dual x) { const double r = std::sqrt(x.v); return {r, x.d / (2 * r)}; }
+    friend Dual tanh(Dual x) { const double t = std::tanh(x.v); return {t, (1 - t * t) * x.d}; }
+    friend Dual abs(Dual x) { return {std::fabs(x.v), ops::math::sign(x.v) * x.d}; }
     friend Dual log(Dual x) { return {std::log(x.v), x.d / x.v}; }
     friend Dual sin(Dual x) { return {std::sin(x.v), std::cos(x.v) * x.d}; }
     friend Dual cos(Dual x) { return {std::cos(x.v), -std::sin(x.v) * x.d}; }

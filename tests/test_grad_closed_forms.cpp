@@ -241,3 +241,22 @@ TEST_CASE("grad: relu off is used but zero, a branch the output does not reach i
     (void)unrelated;
     tape.clear();
 }
+
+TEST_CASE("create_graph: a value made under NoGrad inside HigherOrder is a constant") {
+    Tape& tape = Tape::current();
+    tape.clear();
+    HigherOrder guard;
+    Value x = 0.8;
+    Value c;
+    {
+        tapegrad::NoGrad no_grad;
+        c = x * x;  // 0.64, a constant
+    }
+    CHECK(tape.plain_recording() == false);
+    CHECK(tape.higher_order());
+    const Value f = c * x.sin();
+    const std::vector<Value> g = tapegrad::grad(f, {x}, kCreateGraph);
+    CHECK(g[0].data() == approx(0.64 * std::cos(0.8)));
+    CHECK(tapegrad::grad(g[0], {x})[0].data() == approx(-0.64 * std::sin(0.8)));
+    tape.clear();
+}
