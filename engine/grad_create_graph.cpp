@@ -168,6 +168,7 @@ std::vector<Node*> create_graph_adjoints(SweepPlan& plan) {
 
     // As backward: only nodes with terms (a non-zero adjoint) are visited.
     std::size_t lowest = plan.root();
+    NodeSlots::Window window = slots.window();
     for (std::size_t i = plan.root() + 1; i-- > plan.floor() && i >= lowest;) {
         if (i != plan.root() && !adjoints.has_terms(i)) continue;
         Node* const g = i == plan.root() ? V::node(seed) : adjoints.form(i);
@@ -180,7 +181,7 @@ std::vector<Node*> create_graph_adjoints(SweepPlan& plan) {
         if (node.fused != 0) throw_fused(i, node);
         const double gv = g->value;
         const auto slot_of = [&](Node* p) {
-            const std::size_t s = plan.slot(p);
+            const std::size_t s = plan.slot(p, window);
             if (s < lowest) lowest = s;
             return s;
         };

@@ -60,9 +60,15 @@ public:
     // Each input's slot, or kNotOnTape for inputs on another tape or recorded after the root.
     const std::vector<std::size_t>& input_slots() const { return input_slots_; }
 
-    // The slot of a node met on an edge (flags grow with the parameters met).
+    // The slot of a node met on an edge (flags grow with the parameters met); with a window of
+    // the slots kept in registers by the caller's loop.
     std::size_t slot(const Node* node) {
         const std::size_t s = slots_.slot(node);
+        if (s >= flags_.size()) [[unlikely]] flags_.resize(slots_.count(), 0);
+        return s;
+    }
+    std::size_t slot(const Node* node, NodeSlots::Window& window) {
+        const std::size_t s = window(node, slots_);
         if (s >= flags_.size()) [[unlikely]] flags_.resize(slots_.count(), 0);
         return s;
     }
