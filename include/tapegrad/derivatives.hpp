@@ -43,7 +43,7 @@ std::vector<std::vector<double>> hessian(F f, const std::vector<double>& x) {
 // H v at x without forming H: f recorded under HigherOrder, then one pass forward along v and
 // one reverse pass carrying each adjoint and its derivative along v (forward over reverse, the
 // derivative of the gradient's sweep along v; each partial's from its rule evaluated on dual
-// numbers). Nothing is recorded for it: about three gradients' work, whatever the size of x.
+// numbers). Nothing is recorded for it: about two gradients' work, whatever the size of x.
 // The same result as grad(grad(f) . v) by create_graph, at about half the cost. Error if v and x
 // differ in size, or if f's graph holds a ScalarOp (no second derivative).
 template <class F>
