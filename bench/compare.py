@@ -30,6 +30,15 @@ def load(out, system):
     return {n: {k: statistics.median(v) for k, v in c.items()} for n, c in figures.items()}
 
 
+def load_hvp_torch(out):
+    """H1 on PyTorch (bench/hvp_torch.py's JSON): {figure: median over rounds}."""
+    runs = []
+    for path in sorted(glob.glob(os.path.join(out, "hvp-torch-*.json"))):
+        with open(path) as f:
+            runs.append(json.load(f))
+    return {k: statistics.median(r[k] for r in runs) for k in ("gradient_us", "hvp_us", "hv_norm")} if runs else {}
+
+
 def context(out, system):
     """The machine description the binary wrote into its JSON (tapegrad_* keys), from the first run."""
     for path in sorted(glob.glob(os.path.join(out, f"run-{system}-*.json"))):
@@ -88,6 +97,19 @@ def main():
                     t["step_ms"] / floor, "<= 1.15" if threads == 1 else "")
             row("T2", f"heap allocations per warm step, {threads} thread(s)", t["allocs_step"],
                 torch.get(name, {}).get("allocs_step", ""))
+    if "H1_hvp" in tg:
+        h = tg["H1_hvp"]
+        pt = load_hvp_torch(out)
+        row("H1", "hvp / gradient (us)", h["ratio"], f'gradient {h["gradient_us"]:.0f}, hvp {h["hvp_us"]:.0f}', "", "<= 3")
+        if pt:
+            row("H1", "hvp us (vs PyTorch double backward, float64, 1 thread)", h["hvp_us"], f'{pt["hvp_us"]:.0f}',
+                h["hvp_us"] / pt["hvp_us"], "<= 0.6")
+            row("H1", "gradient us (vs PyTorch)", h["gradient_us"], f'{pt["gradient_us"]:.0f}', h["gradient_us"] / pt["gradient_us"])
+        row("H1", "norm of Hv", f'{h["hv_norm"]:.13g}', f'PyTorch {pt["hv_norm"]:.13g}' if pt else "")
+        row("H1", "hvp through create_graph / gradient", h["create_graph_ratio"], f'{h["hvp_create_graph_us"]:.0f} us')
+        row("H1", "recording under HigherOrder / plain", h["record_ratio"], f'plain {h["record_plain_us"]:.0f} us')
+        row("H1", "grad() first order / backward", h["grad_ratio"], f'backward {h["backward_us"]:.0f} us')
+        row("H1", "grad() with create_graph / backward", h["create_graph_sweep_ratio"], f'{h["grad_create_graph_us"]:.0f} us')
     shapes = ["512x512x512", "128x784x256", "128x256x128", "128x128x10"]
     for name, t in sorted(tg.items()):
         if name.startswith("T3_gemm"):

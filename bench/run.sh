@@ -24,13 +24,17 @@ fi
 
 out="$build/bench-results"
 mkdir -p "$out"
-rm -f "$out"/run-*.json
+rm -f "$out"/run-*.json "$out"/hvp-torch-*.json
 rounds=${ROUNDS:-3}
 r=1
 while [ "$r" -le "$rounds" ]; do
     "$tg" --benchmark_out="$out/run-tapegrad-$r.json" --benchmark_out_format=json >&2
     if [ -x "$torch" ]; then
         "$torch" --benchmark_out="$out/run-torch-$r.json" --benchmark_out_format=json >&2
+    fi
+    # H1 on PyTorch (Debian's python3-torch), when it is installed.
+    if /usr/bin/python3 -c "import torch" 2>/dev/null; then
+        /usr/bin/python3 "$here/hvp_torch.py" --json "$out/hvp-torch-$r.json" >&2
     fi
     r=$((r + 1))
 done

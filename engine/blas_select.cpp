@@ -158,9 +158,7 @@ bool openblas_agrees() {
 }
 bool onednn_agrees(const OneDnn& d) {
     return products_agree<float>([&d](bool ta, bool tb, int m, int n, int k, const float* a, int lda, const float* b,
-                                      int ldb, float* c) {
-        d.sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
-    });
+                                      int ldb, float* c) { onednn_sgemm(d, ta, tb, m, n, k, a, lda, b, ldb, 0.0f, c, n); });
 }
 
 // Re-run OpenBLAS's dynamic kernel selection under OPENBLAS_CORETYPE=core, leaving the process's

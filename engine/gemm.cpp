@@ -11,8 +11,6 @@
 
 namespace tapegrad::detail {
 
-namespace {
-
 void onednn_sgemm(const OneDnn& d, bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
                   std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
     const int saved = d.omp_get_max_threads != nullptr ? d.omp_get_max_threads() : 1;
@@ -20,6 +18,8 @@ void onednn_sgemm(const OneDnn& d, bool ta, bool tb, std::int64_t m, std::int64_
     d.sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
     if (saved != 1) d.omp_set_num_threads(saved);
 }
+
+namespace {
 
 // Blocks of at least this many rows (or columns) per thread: below it a split costs more than it
 // saves.

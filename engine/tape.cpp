@@ -23,10 +23,18 @@ constexpr std::size_t kEdgesPerChunk = (2u << 20) / sizeof(detail::Edge);
 Tape::Tape() : nodes_(kNodesPerChunk), edges_(kEdgesPerChunk) {}
 Tape::~Tape() { arena_.rewind(); }  // entry data first: it may hand memory back to the tape
 
+namespace {
+thread_local Tape* current_override = nullptr;  // set by CurrentTape
+}  // namespace
+
 Tape& Tape::current() {
+    if (current_override != nullptr) [[unlikely]] return *current_override;
     thread_local Tape tape;
     return tape;
 }
+
+CurrentTape::CurrentTape(Tape& tape) : previous_(current_override) { current_override = &tape; }
+CurrentTape::~CurrentTape() { current_override = previous_; }
 
 void Tape::clear() {
     logger().trace("tape clear: {} ops in {} nodes, {} edges, generation {}", op_count(), node_count(), edge_count(), generation_);
@@ -38,6 +46,7 @@ void Tape::clear() {
     swept_ = false;
     sealed_ = nullptr;
     fused_ops_ = 0;
+    higher_order_log_.restart(higher_order_);
 }
 
 void Tape::release_memory() {
@@ -46,6 +55,7 @@ void Tape::release_memory() {
     edges_.release();
     entries_ = {};
     arena_.release();
+    higher_order_log_.release();
     detail::release_free_buffers(buffer_pools_.get());
 }
 
@@ -62,7 +72,7 @@ std::size_t Tape::bytes_used() const {
 
 std::size_t Tape::bytes_reserved() const {
     return nodes_.capacity() * sizeof(detail::Node) + edges_.capacity() * sizeof(detail::Edge) +
-           entries_.capacity() * sizeof(detail::Entry) + arena_.bytes_reserved();
+           entries_.capacity() * sizeof(detail::Entry) + arena_.bytes_reserved() + higher_order_log_.bytes_reserved();
 }
 
 std::size_t Tape::index_of(const detail::Node* node) const {
@@ -177,7 +187,19 @@ void Tape::sweep_nodes_checked(std::size_t begin, std::size_t end) {
     }
 }
 
-NoGrad::NoGrad() : tape_(Tape::current()), was_enabled_(tape_.grad_enabled_) { tape_.grad_enabled_ = false; }
-NoGrad::~NoGrad() { tape_.grad_enabled_ = was_enabled_; }
+NoGrad::NoGrad() : tape_(Tape::current()), was_enabled_(tape_.grad_enabled_) { tape_.set_modes(false, tape_.higher_order_); }
+NoGrad::~NoGrad() { tape_.set_modes(was_enabled_, tape_.higher_order_); }
+
+HigherOrder::HigherOrder() : HigherOrder(Tape::current()) {}
+HigherOrder::HigherOrder(Tape& tape) : tape_(tape), was_on_(tape.higher_order_) {
+    if (was_on_) return;
+    tape_.higher_order_log_.open(tape_.node_count());
+    tape_.set_modes(tape_.grad_enabled_, true);
+}
+HigherOrder::~HigherOrder() {
+    if (was_on_) return;
+    tape_.higher_order_log_.close(tape_.node_count());
+    tape_.set_modes(tape_.grad_enabled_, false);
+}
 
 }  // namespace tapegrad

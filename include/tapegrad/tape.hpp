@@ -30,6 +30,7 @@
 
 #include "tapegrad/detail/arena.hpp"
 #include "tapegrad/detail/chunks.hpp"
+#include "tapegrad/detail/higher_order_log.hpp"
 #include "tapegrad/detail/node.hpp"
 #include "tapegrad/error.hpp"
 
@@ -46,6 +47,8 @@ struct BufferPoolsDeleter {
     void operator()(BufferPools* pools) const noexcept;
 };
 void release_free_buffers(BufferPools* pools) noexcept;  // returns idle buffers to the heap
+
+struct TapeInternals;  // the engine's view of a tape's streams (engine/tape_internals.hpp)
 
 }  // namespace detail
 
@@ -76,6 +79,10 @@ public:
     std::size_t bytes_reserved() const;                        // held, used or not
     std::uint64_t generation() const { return generation_; }  // bumped by clear()
     bool grad_enabled() const { return grad_enabled_; }
+    // True while a HigherOrder guard is alive on this tape.
+    bool higher_order() const { return higher_order_; }
+    // Neither NoGrad nor HigherOrder: the recorders' fast path, decided by this one flag.
+    bool plain_recording() const { return plain_; }
 
     // Appends a node with room for n_edges partials; the caller fills them in.
     detail::Node* record(double value, std::uint8_t op, std::uint32_t n_edges) {
@@ -95,6 +102,10 @@ public:
         detail::Node* node = nodes_.take(1);
         return fill(node, value, op, edges_.take_in_place(n_edges), n_edges);
     }
+
+    // Under HigherOrder: keeps the constant operand of the unary node recorded last (its partials
+    // as expressions need it; detail/higher_order_log.hpp).
+    void note_constant(double c) { higher_order_log_.note_constant(last_node_index(), c); }
 
     // Fusing (detail/record.hpp): an op on an unnamed temporary may rewrite the temporary's node
     // instead of recording a new one, if nothing can have seen that node since: it is the last
@@ -157,6 +168,18 @@ public:
 
 private:
     friend class NoGrad;
+    friend class HigherOrder;
+    friend struct detail::TapeInternals;
+
+    void set_modes(bool grad_enabled, bool higher_order) {
+        grad_enabled_ = grad_enabled;
+        higher_order_ = higher_order;
+        plain_ = grad_enabled && !higher_order;
+    }
+    std::size_t last_node_index() const {  // every node chunk but the active one is full
+        const std::size_t c = nodes_.chunks_in_use() - 1;
+        return c * nodes_.chunk_size() + nodes_.used_in(c) - 1;
+    }
 
     static detail::Node* fill(detail::Node* node, double value, std::uint8_t op, detail::Edge* edges,
                               std::uint32_t n_edges) {
@@ -184,12 +207,15 @@ private:
     detail::Arena arena_;
     std::uint64_t generation_ = 1;
     bool grad_enabled_ = true;
+    bool higher_order_ = false;
+    bool plain_ = true;  // grad_enabled_ && !higher_order_
     bool swept_ = false;  // a backward has run since clear(): interior grads may be non-zero
     std::size_t fused_ops_ = 0;  // ops recorded by fusing into an existing node
     const detail::Node* sealed_ = nullptr;  // where the next node went when the last entry was recorded
     std::unique_ptr<detail::BufferPools, detail::BufferPoolsDeleter> buffer_pools_;  // made on first use
     EntryHook entry_hook_ = nullptr;  // set_entry_hook()
     void* entry_hook_context_ = nullptr;
+    detail::HigherOrderLog higher_order_log_;  // what create_graph needs, kept under HigherOrder
 };
 
 // While alive, ops on the current thread's current tape record no partials: their results are
@@ -204,6 +230,38 @@ public:
 private:
     Tape& tape_;
     bool was_enabled_;
+};
+
+// While alive, recording on the tape (the current thread's current tape by default) keeps what
+// grad(..., {.create_graph = true}) needs to differentiate the graph again: no op is fused into
+// a temporary's node, and unary nodes' constant operands are kept beside the tape. Outside it,
+// recording is exactly as fast as without this feature; create_graph over nodes recorded outside
+// it raises Error. Guards nest. docs/ARCHITECTURE.md, "Higher order", has the costs.
+class HigherOrder {
+public:
+    HigherOrder();
+    explicit HigherOrder(Tape& tape);
+    ~HigherOrder();
+    HigherOrder(const HigherOrder&) = delete;
+    HigherOrder& operator=(const HigherOrder&) = delete;
+
+private:
+    Tape& tape_;
+    bool was_on_;
+};
+
+// While alive, Tape::current() on this thread is `tape` (values made from plain doubles go there).
+// Scopes nest, each restoring the tape that was current before it. The derivative drivers
+// (tapegrad/derivatives.hpp) record on a tape of their own this way.
+class CurrentTape {
+public:
+    explicit CurrentTape(Tape& tape);
+    ~CurrentTape();
+    CurrentTape(const CurrentTape&) = delete;
+    CurrentTape& operator=(const CurrentTape&) = delete;
+
+private:
+    Tape* previous_;
 };
 
 }  // namespace tapegrad

@@ -125,6 +125,13 @@ public:
     Value& operator*=(double o);
     Value& operator/=(double o);
 
+    // What the elementwise rules' comparisons read on a Value (ops/elementwise.hpp, ops::math):
+    // found by argument-dependent lookup only, they compare its number and give a constant, so a
+    // rule's partial evaluated on Values by create_graph records nothing for them.
+    friend double number(const Value& x) { return x.data(); }
+    friend double step(const Value& x) { return ops::math::step(x.data()); }
+    friend double sign(const Value& x) { return ops::math::sign(x.data()); }
+
 private:
     friend struct detail::ValueAccess;  // recorders' and the engine's view (below)
 
@@ -218,6 +225,14 @@ Value operator-(Value&& a);
 Value sum(std::span<const Value> xs);                             // x0 + x1 + ...
 Value dot(std::span<const Value> a, std::span<const Value> b);    // a0*b0 + a1*b1 + ...
 inline Value sum(std::initializer_list<Value> xs) { return sum(std::span<const Value>(xs.begin(), xs.size())); }
+
+// The unary methods as free functions (tapegrad::exp(x) is x.exp()), and pow: so that code
+// written for numbers, such as the elementwise rules' partials, also runs on Values.
+#define TAPEGRAD_DECLARE_FREE_UNARY(method, Rule) Value method(const Value& x);
+TAPEGRAD_UNARY_OPS(TAPEGRAD_DECLARE_FREE_UNARY)
+#undef TAPEGRAD_DECLARE_FREE_UNARY
+Value pow(const Value& x, double exponent);
+Value pow(const Value& x, const Value& exponent);
 
 std::ostream& operator<<(std::ostream& os, const Value& v);
 

@@ -23,5 +23,8 @@ struct OneDnn {
     int major, minor, patch;
 };
 const OneDnn* onednn();
+// One dnnl_sgemm call on the calling thread alone (no OpenMP threads): C = op(A) op(B) + beta C.
+void onednn_sgemm(const OneDnn& d, bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
+                  std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc);
 
 }  // namespace tapegrad::detail

@@ -51,6 +51,17 @@ inline void check_forward(Tape& tape, const char* op, double y) {
 
 // ---- recording a node
 
+// A unary node under NoGrad (no partials) or HigherOrder (its constant operand kept for
+// create_graph): out of line, so that the plain path below stays one flag test.
+template <class Op>
+[[gnu::noinline]] Value record_unary_guarded(Tape& tape, const Value& x, double xv, double y, double c) {
+    if (!tape.grad_enabled()) return V::result(tape.record(y, code_of<Op>, 0), tape, y);
+    Node* node = tape.record(y, code_of<Op>, 1);
+    node->edges[0] = Edge{Op::partial(xv, y, c), &V::node(x)->grad};
+    if (c != 0.0) tape.note_constant(c);
+    return V::result(node, tape, y);
+}
+
 template <class Op>
 inline Value record_unary(const Value& x, double c = 0.0) {
     constexpr const char* name = ops::symbol_of<Op>();
@@ -59,7 +70,7 @@ inline Value record_unary(const Value& x, double c = 0.0) {
     const double xv = V::value(x);
     const double y = Op::value(xv, c);
     check_forward(tape, name, y);
-    if (!tape.grad_enabled()) [[unlikely]] return V::result(tape.record(y, code_of<Op>, 0), tape, y);
+    if (!tape.plain_recording()) [[unlikely]] return record_unary_guarded<Op>(tape, x, xv, y, c);
     Node* node = tape.record(y, code_of<Op>, 1);
     node->edges[0] = Edge{Op::partial(xv, y, c), &V::node(x)->grad};
     return V::result(node, tape, y);
@@ -89,12 +100,13 @@ inline Value record_binary(const Value& a, const Value& b) {
 // which is the chain rule applied while recording; backward then makes one hop where it made two.
 // It is not done when the outer partial dy/dt is 0 (the unfused t would get grad 0 and pass
 // nothing on, and 0 * inf must not turn into NaN), nor in anomaly mode (whose messages name
-// node positions), nor under NoGrad; those cases record a node as usual.
+// node positions), nor under NoGrad or HigherOrder (create_graph rebuilds a node's partials from
+// its one op); those cases record a node as usual.
 
 // x's node, if an op with `more` new operands may fold into it; else nullptr.
 inline Node* fusable(const Value& x, std::uint32_t more) {
     Tape* tape = x.tape();
-    if (!V::sole(x) || tape == nullptr || !tape->grad_enabled() || anomaly_mode()) return nullptr;
+    if (!V::sole(x) || tape == nullptr || !tape->plain_recording() || anomaly_mode()) return nullptr;
     return tape->can_fuse(V::node(x), more) ? V::node(x) : nullptr;
 }
 

@@ -23,6 +23,12 @@ inline Value Value::pow(const Value& exponent) && { return detail::fuse_binary<o
     inline Value Value::method() && { return detail::fuse_unary<ops::Rule>(std::move(*this)); }
 TAPEGRAD_UNARY_OPS(TAPEGRAD_BIND_UNARY)
 #undef TAPEGRAD_BIND_UNARY
+#define TAPEGRAD_BIND_FREE_UNARY(method, Rule) \
+    inline Value method(const Value& x) { return detail::record_unary<ops::Rule>(x); }
+TAPEGRAD_UNARY_OPS(TAPEGRAD_BIND_FREE_UNARY)
+#undef TAPEGRAD_BIND_FREE_UNARY
+inline Value pow(const Value& x, double exponent) { return detail::record_unary<ops::PowConst>(x, exponent); }
+inline Value pow(const Value& x, const Value& exponent) { return detail::record_binary<ops::Pow>(x, exponent); }
 
 inline Value operator+(const Value& a, const Value& b) { return detail::record_binary<ops::Add>(a, b); }
 inline Value operator-(const Value& a, const Value& b) { return detail::record_binary<ops::Sub>(a, b); }

@@ -1,0 +1,129 @@
+// grad(): checks the handles, plans the sweep from the output, runs the first-order or the
+// create_graph sweep, and hands each input its derivative as a Value.
+#include "tapegrad/grad.hpp"
+
+#include <string>
+
+#include "grad_sweep.hpp"
+#include "tape_internals.hpp"
+#include "tapegrad/detail/op_table.hpp"
+
+namespace tapegrad {
+
+namespace detail {
+
+SweepScratch& sweep_scratch() {
+    thread_local SweepScratch scratch;
+    return scratch;
+}
+
+SweepPlan::SweepPlan(Tape& tape, Node* root, const std::vector<Value>& inputs)
+    : tape_(tape),
+      root_(TapeInternals::index_of(tape, root)),
+      slots_(TapeInternals::nodes(tape), root_ + 1),
+      flags_(sweep_scratch().flags) {
+    flags_.assign(root_ + 1, 0);
+    std::size_t floor = root_ + 1;  // the lowest input: the sweep need not go below it
+    for (const Value& input : inputs) {
+        std::size_t s = kNotOnTape;
+        if (input.tape() == nullptr) {
+            s = slot(ValueAccess::node(input));
+            all_on_tape_ = false;  // a parameter: any node may use it
+        } else if (input.tape() == &tape) {
+            s = TapeInternals::index_of(tape, ValueAccess::node(input));
+            if (s > root_) s = kNotOnTape;  // recorded after the root: not reached
+        }
+        input_slots_.push_back(s);
+        if (s == kNotOnTape) continue;
+        flags_[s] |= kInput;
+        if (!slots_.is_parameter(s) && s < floor) floor = s;
+    }
+    floor_ = all_on_tape_ ? floor : 0;
+    // A tensor op's entry between the inputs and the root: its kernel would move grads.
+    for (const Entry& entry : TapeInternals::entries(tape))
+        if (entry.position <= root_ && (entry.position > floor_ || !all_on_tape_))
+            throw Error(std::string("grad: the graph may pass through '") + (entry.name != nullptr ? entry.name : "tensor op") +
+                        "' (a tensor op recorded between the inputs and the output, before node " +
+                        std::to_string(entry.position) + "); derivatives through tensor ops need the tensor engine: use backward()");
+}
+
+void SweepPlan::mark_nodes_with_partials() {
+    for (std::size_t i = floor_; i <= root_; ++i)
+        if (slots_.node(i)->n_edges != 0) flags_[i] |= kHasPartials;
+}
+
+std::vector<bool> SweepPlan::reached_inputs() {
+    flags_[root_] |= kReached;
+    std::size_t lowest = root_;
+    for (std::size_t i = root_ + 1; i-- > floor_ && i >= lowest;) {
+        if ((flags_[i] & kReached) == 0) continue;
+        if (last_needed(i)) break;
+        const Node& node = *slots_.node(i);
+        for (std::uint32_t k = 0; k < node.n_edges; ++k) {
+            const std::size_t s = slot(node_of_grad(node.edges[k].parent_grad));
+            flags_[s] |= kReached;
+            if (s < lowest) lowest = s;
+        }
+    }
+    std::vector<bool> out;
+    for (std::size_t s : input_slots_) out.push_back(s != kNotOnTape && (flags_[s] & kReached) != 0);
+    return out;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::SweepPlan;
+using V = detail::ValueAccess;
+
+void check_handles(const Value& output, const std::vector<Value>& inputs) {
+    V::check(output, "grad (output)");
+    for (std::size_t k = 0; k < inputs.size(); ++k) V::check(inputs[k], ("grad (input " + std::to_string(k) + ")").c_str());
+}
+
+[[noreturn]] void throw_unused(std::size_t k, const Value& input) {
+    throw Error("grad: the output does not depend on input " + std::to_string(k) + " (data " +
+                std::to_string(input.data()) + (input.is_parameter() ? ", a parameter" : ", '" + std::string(input.op()) + "'") +
+                "); pass {.allow_unused = true} to get an empty Value for it");
+}
+
+// A parameter output: d p / d p = 1, and it depends on nothing else.
+std::vector<Value> grad_of_parameter(const Value& output, const std::vector<Value>& inputs, GradOptions options) {
+    std::vector<Value> out(inputs.size());
+    for (std::size_t k = 0; k < inputs.size(); ++k) {
+        if (V::node(inputs[k]) == V::node(output)) out[k] = Value(1.0);
+        else if (!options.allow_unused) throw_unused(k, inputs[k]);
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<Value> grad(const Value& output, const std::vector<Value>& inputs, GradOptions options) {
+    check_handles(output, inputs);
+    if (output.is_parameter()) return grad_of_parameter(output, inputs, options);
+    Tape& tape = *output.tape();
+    SweepPlan plan(tape, V::node(output), inputs);
+    std::vector<Value> out(inputs.size());
+    std::vector<bool> reached;  // asked for only when some derivative is zero
+    const auto used = [&](std::size_t k) {
+        if (reached.empty()) reached = plan.reached_inputs();
+        if (!reached[k] && !options.allow_unused) throw_unused(k, inputs[k]);
+        return static_cast<bool>(reached[k]);
+    };
+    if (options.create_graph) {
+        const std::vector<detail::Node*> adjoints = detail::create_graph_adjoints(plan);
+        for (std::size_t k = 0; k < inputs.size(); ++k) {
+            if (adjoints[k] != nullptr) out[k] = V::wrap(adjoints[k], &tape);
+            else if (used(k)) out[k] = Value(tape, 0.0);  // reached only through zero partials
+        }
+    } else {
+        const std::vector<double> adjoints = detail::first_order_adjoints(plan);
+        for (std::size_t k = 0; k < inputs.size(); ++k)
+            if (adjoints[k] != 0.0 || used(k)) out[k] = Value(tape, adjoints[k]);
+    }
+    return out;
+}
+
+}  // namespace tapegrad

@@ -1,0 +1,37 @@
+// grad: derivatives of one Value with respect to chosen ones, returned instead of accumulated
+// (as torch.autograd.grad), and with create_graph, recorded so that they can be differentiated
+// again, to any order. docs/ARCHITECTURE.md, "Higher order", says what it records and costs.
+//
+//   tapegrad::HigherOrder guard;                    // record what create_graph needs
+//   Value x = 1.5, y = 0.5;
+//   Value f = x * x * y + (x * y).sin();
+//   std::vector<Value> df = grad(f, {x, y}, {.create_graph = true});  // Values on the tape
+//   std::vector<Value> d2f = grad(df[0], {x, y});   // d2f/dx2, d2f/dxdy
+#pragma once
+
+#include <vector>
+
+#include "tapegrad/value.hpp"
+
+namespace tapegrad {
+
+struct GradOptions {
+    // Record the derivatives as ops on the output's tape (under HigherOrder), so that they can be
+    // differentiated again. The graph from the inputs to the output must have been recorded under
+    // HigherOrder; otherwise Error, never a wrong result.
+    bool create_graph = false;
+    // An input the output does not depend on gives an empty handle (Value::valid() is false)
+    // instead of raising Error. (One it depends on only through zero partials, a relu that is
+    // off say, gives a Value holding 0.)
+    bool allow_unused = false;
+};
+
+// d output / d input for each input (leaves, parameters or intermediate results). No node's
+// grad() changes. Without create_graph the results are constants (leaves on the output's tape);
+// with it they are Values on that tape that depend on the graph. The sweep covers scalar nodes:
+// a graph through a tensor op raises Error (Tensor::backward differentiates those), as does,
+// under create_graph, a user's ScalarOp (it gives first derivatives only). Empty or stale
+// handles raise Error naming the input.
+std::vector<Value> grad(const Value& output, const std::vector<Value>& inputs, GradOptions options = {});
+
+}  // namespace tapegrad
