@@ -28,7 +28,7 @@ Result run() {
     Tape tape;  // a tape of its own, so the demo leaves the caller's tape alone
     Value x1(tape, kX1), x2(tape, kX2);
     Value w11(tape, 0.2), w21(tape, 0.2), w12(tape, 0.3), w22(tape, 0.3);  // w_ij: input i -> hidden j
-    Value v1(tape, 0.3), v2(tape, 0.9);                                     // hidden -> output
+    Value v1(tape, 0.3), v2(tape, 0.9);                                    // hidden -> output
     Value a1 = w11 * x1 + w21 * x2, a2 = w12 * x1 + w22 * x2;
     Value y3 = a1.sigmoid(), y4 = a2.sigmoid();
     Value a3 = v1 * y3 + v2 * y4;
@@ -36,14 +36,23 @@ Result run() {
     Value loss = 0.5 * (y5 - kTarget).pow(2);
     loss.backward();
 
-    r.a1 = a1.data(); r.a2 = a2.data(); r.y3 = y3.data(); r.y4 = y4.data(); r.a3 = a3.data(); r.y5 = y5.data();
+    r.a1 = a1.data();
+    r.a2 = a2.data();
+    r.y3 = y3.data();
+    r.y4 = y4.data();
+    r.a3 = a3.data();
+    r.y5 = y5.data();
     r.loss = loss.data();
     r.squared_error = (y5.data() - kTarget) * (y5.data() - kTarget);
     r.delta_o = -a3.grad();
     r.delta_h1 = -a1.grad();
     r.delta_h2 = -a2.grad();
-    r.grad_w11 = w11.grad(); r.grad_w21 = w21.grad(); r.grad_w12 = w12.grad(); r.grad_w22 = w22.grad();
-    r.grad_v1 = v1.grad(); r.grad_v2 = v2.grad();
+    r.grad_w11 = w11.grad();
+    r.grad_w21 = w21.grad();
+    r.grad_w12 = w12.grad();
+    r.grad_w22 = w22.grad();
+    r.grad_v1 = v1.grad();
+    r.grad_v2 = v2.grad();
     r.dot = to_dot(loss);
 
     r.new_w11 = w11.data() - kLearningRate * r.grad_w11;
@@ -79,14 +88,15 @@ Result run() {
 
 std::string report(const Result& r) {
     std::string out;
-    out += "The article's network: x = (0.35, 0.7), hidden weights (0.2, 0.2) and (0.3, 0.3), output weights\n"
-           "(0.3, 0.9), sigmoid everywhere, no biases, target 0.5, loss 1/2 (y5 - t)^2, learning rate 1.\n\n";
+    out +=
+        "The article's network: x = (0.35, 0.7), hidden weights (0.2, 0.2) and (0.3, 0.3), output weights\n"
+        "(0.3, 0.9), sigmoid everywhere, no biases, target 0.5, loss 1/2 (y5 - t)^2, learning rate 1.\n\n";
     out += "Forward pass\n";
     out += fmt::format("  a1 = {:.6f}   y3 = sigmoid(a1) = {:.6f}\n", r.a1, r.y3);
     out += fmt::format("  a2 = {:.6f}   y4 = sigmoid(a2) = {:.6f}\n", r.a2, r.y4);
     out += fmt::format("  a3 = {:.6f}   y5 = sigmoid(a3) = {:.6f}\n", r.a3, r.y5);
-    out += fmt::format("  loss 1/2 (y5 - t)^2 = {:.6f}   squared error (y5 - t)^2 = {:.6f}\n\n", r.loss,
-                       r.squared_error);
+    out +=
+        fmt::format("  loss 1/2 (y5 - t)^2 = {:.6f}   squared error (y5 - t)^2 = {:.6f}\n\n", r.loss, r.squared_error);
     out += "Deltas (the article's sign: -dloss/d pre-activation)\n";
     out += fmt::format("  delta_O  = {:+.6f}\n  delta_h1 = {:+.6f}\n  delta_h2 = {:+.6f}\n\n", r.delta_o, r.delta_h1,
                        r.delta_h2);

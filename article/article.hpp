@@ -16,14 +16,14 @@ struct Figure {
 };
 
 struct Result {
-    double a1, a2, y3, y4, a3, y5;          // forward
-    double loss, squared_error;              // 1/2 (y5 - t)^2 and (y5 - t)^2
-    double delta_o, delta_h1, delta_h2;      // the article's deltas: -dloss/d(pre-activation)
+    double a1, a2, y3, y4, a3, y5;                                    // forward
+    double loss, squared_error;                                       // 1/2 (y5 - t)^2 and (y5 - t)^2
+    double delta_o, delta_h1, delta_h2;                               // the article's deltas: -dloss/d(pre-activation)
     double grad_w11, grad_w21, grad_w12, grad_w22, grad_v1, grad_v2;  // dloss/dweight
     double new_w11, new_w21, new_w12, new_w22, new_v1, new_v2;        // after one step
-    double y5_after;                         // forward again with the new weights
-    std::string dot;                         // the recorded graph of the loss, in DOT
-    std::vector<Figure> figures;             // the comparison table
+    double y5_after;                                                  // forward again with the new weights
+    std::string dot;                                                  // the recorded graph of the loss, in DOT
+    std::vector<Figure> figures;                                      // the comparison table
 };
 
 Result run();

@@ -18,9 +18,7 @@ bool quick();
 inline int repetitions(int full) { return quick() ? 1 : full; }
 
 using Clock = std::chrono::steady_clock;
-inline double seconds_since(Clock::time_point t0) {
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
+inline double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 inline double median(std::vector<double> xs) {
     if (xs.empty()) return 0.0;

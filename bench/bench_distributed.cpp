@@ -35,12 +35,13 @@ Figures run(const dist::Context& ctx, dist::DataParallelOptions options, int war
     std::vector<Tensor> params;
     for (int l = 0; l < 3; ++l) {
         const std::vector<float> w = t2_weights(l), b = t2_bias(l);
-        params.push_back(Tensor::from(std::span<const float>(w), Shape{kT2Sizes[l], kT2Sizes[l + 1]}, DType::f32, true));
+        params.push_back(
+            Tensor::from(std::span<const float>(w), Shape{kT2Sizes[l], kT2Sizes[l + 1]}, DType::f32, true));
         params.push_back(Tensor::from(std::span<const float>(b), Shape{kT2Sizes[l + 1]}, DType::f32, true));
     }
     // Each rank its own batch of 128 (weak scaling).
-    const std::vector<float> xv = fixed_uniform(static_cast<std::size_t>(kT2Batch) * 784, 1.0f,
-                                                7 + static_cast<std::uint32_t>(ctx.rank()));
+    const std::vector<float> xv =
+        fixed_uniform(static_cast<std::size_t>(kT2Batch) * 784, 1.0f, 7 + static_cast<std::uint32_t>(ctx.rank()));
     const Tensor x = Tensor::from(std::span<const float>(xv), Shape{kT2Batch, 784}, DType::f32, false);
     const std::vector<std::int64_t> labels = fixed_labels(kT2Batch, 8 + static_cast<std::uint32_t>(ctx.rank()));
     dist::broadcast_parameters(params, ctx);
@@ -72,7 +73,8 @@ Figures run(const dist::Context& ctx, dist::DataParallelOptions options, int war
         }
     }
     const dist::DataParallelStats& st = ddp.stats();
-    const double overhead = st.steps > 0 ? (st.sync_seconds - st.wait_seconds) * 1e3 / static_cast<double>(st.steps) : 0.0;
+    const double overhead =
+        st.steps > 0 ? (st.sync_seconds - st.wait_seconds) * 1e3 / static_cast<double>(st.steps) : 0.0;
     const double hook = st.steps > 0 ? st.hook_seconds * 1e3 / static_cast<double>(st.steps) : 0.0;
     return {median(ms), median(wait), loss, overhead, hook, st.bytes_per_step, st.buckets, st.launched_early};
 }
@@ -85,7 +87,8 @@ int main(int argc, char** argv) {
     dist::DataParallelOptions options;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--quick") == 0) warmup = 1, steps = 2;
-        else if (std::strcmp(argv[i], "--bucket-bytes") == 0 && i + 1 < argc) options.bucket_bytes = std::strtoull(argv[++i], nullptr, 10);
+        else if (std::strcmp(argv[i], "--bucket-bytes") == 0 && i + 1 < argc)
+            options.bucket_bytes = std::strtoull(argv[++i], nullptr, 10);
     }
     dist::DataParallelOptions off = options;
     off.overlap = false;
@@ -97,9 +100,10 @@ int main(int argc, char** argv) {
     no.step_ms = std::min(no.step_ms, no2.step_ms);
     no.wait_ms = std::min(no.wait_ms, no2.wait_ms);
     if (ctx.rank() == 0)
-        std::printf("ranks=%d step_ms=%.3f step_ms_no_overlap=%.3f bytes_step=%zu buckets=%zu early=%zu wait_ms=%.3f "
-                    "wait_ms_no_overlap=%.3f hidden=%.2f sync_copy_ms=%.3f hook_ms=%.3f loss=%.6f\n",
-                    ctx.size(), on.step_ms, no.step_ms, on.bytes, on.buckets, on.early, on.wait_ms, no.wait_ms,
-                    no.wait_ms > 0 ? 1.0 - on.wait_ms / no.wait_ms : 0.0, on.overhead_ms, on.hook_ms, on.loss);
+        std::printf(
+            "ranks=%d step_ms=%.3f step_ms_no_overlap=%.3f bytes_step=%zu buckets=%zu early=%zu wait_ms=%.3f "
+            "wait_ms_no_overlap=%.3f hidden=%.2f sync_copy_ms=%.3f hook_ms=%.3f loss=%.6f\n",
+            ctx.size(), on.step_ms, no.step_ms, on.bytes, on.buckets, on.early, on.wait_ms, no.wait_ms,
+            no.wait_ms > 0 ? 1.0 - on.wait_ms / no.wait_ms : 0.0, on.overhead_ms, on.hook_ms, on.loss);
     return 0;
 }

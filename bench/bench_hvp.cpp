@@ -24,8 +24,7 @@ struct Timings {
         grad_create_graph;
 };
 
-template <class F>
-double time_us(F&& f) {
+template <class F> double time_us(F&& f) {
     const auto t = Clock::now();
     f();
     return seconds_since(t) * 1e6;
@@ -109,7 +108,10 @@ void H1_hvp(benchmark::State& state) {
 
 void register_hvp_benchmarks() {
     benchmark::RegisterBenchmark("H1_hvp", H1_hvp)
-        ->Iterations(1)->Repetitions(repetitions(3))->UseManualTime()->Unit(benchmark::kMicrosecond)
+        ->Iterations(1)
+        ->Repetitions(repetitions(3))
+        ->UseManualTime()
+        ->Unit(benchmark::kMicrosecond)
         ->ReportAggregatesOnly(!quick());
 }
 

@@ -169,7 +169,10 @@ private:
 
 void register_scalar_benchmarks() {
     benchmark::RegisterBenchmark("S1_chain", S1_chain)
-        ->Iterations(1)->Repetitions(repetitions(7))->UseManualTime()->Unit(benchmark::kMillisecond)
+        ->Iterations(1)
+        ->Repetitions(repetitions(7))
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond)
         ->ReportAggregatesOnly(!quick());
     register_s2<S2Network>("S2_mlp_step");
 }

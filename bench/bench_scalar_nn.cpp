@@ -51,8 +51,6 @@ private:
 
 }  // namespace
 
-void register_scalar_nn_benchmarks() {
-    register_s2<S2Model>("S2_mlp_step_nn_api");
-}
+void register_scalar_nn_benchmarks() { register_s2<S2Model>("S2_mlp_step_nn_api"); }
 
 }  // namespace tapegrad::bench

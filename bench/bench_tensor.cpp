@@ -55,7 +55,8 @@ void T2_mlp_step(benchmark::State& state) {
     std::vector<Tensor> params;
     for (int l = 0; l < 3; ++l) {
         const std::vector<float> w = t2_weights(l), b = t2_bias(l);
-        params.push_back(Tensor::from(std::span<const float>(w), Shape{kT2Sizes[l], kT2Sizes[l + 1]}, DType::f32, true));
+        params.push_back(
+            Tensor::from(std::span<const float>(w), Shape{kT2Sizes[l], kT2Sizes[l + 1]}, DType::f32, true));
         params.push_back(Tensor::from(std::span<const float>(b), Shape{kT2Sizes[l + 1]}, DType::f32, true));
     }
     const std::vector<float> xv = t2_inputs();
@@ -104,21 +105,20 @@ bool direct_gemm(bool onednn, int threads, bool ta, bool tb, int m, int n, int k
     }
     openblas_set_num_threads(threads);
     const auto opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
-    if constexpr (sizeof(T) == 4)
-        cblas_sgemm(CblasRowMajor, opa, opb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
-    else
-        cblas_dgemm(CblasRowMajor, opa, opb, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc);
+    if constexpr (sizeof(T) == 4) cblas_sgemm(CblasRowMajor, opa, opb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+    else cblas_dgemm(CblasRowMajor, opa, opb, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc);
     return true;
 }
 
 // ---- T3: C = A B, tapegrad's matmul against each GEMM library called directly, in alternation;
 // the ratio is to the fastest of them.
 
-struct GemmShape { int m, k, n; };
+struct GemmShape {
+    int m, k, n;
+};
 constexpr GemmShape kT3Shapes[] = {{512, 512, 512}, {128, 784, 256}, {128, 256, 128}, {128, 128, 10}};
 
-template <class T>
-void T3_gemm(benchmark::State& state) {
+template <class T> void T3_gemm(benchmark::State& state) {
     const GemmShape s = kT3Shapes[state.range(0)];
     const int threads = static_cast<int>(state.range(1));
     const std::vector<float> af = fixed_uniform(static_cast<std::size_t>(s.m) * s.k, 1.0f, 11),
@@ -129,7 +129,8 @@ void T3_gemm(benchmark::State& state) {
     // Enough calls per timing that a small GEMM is not lost in the clock's resolution.
     const int calls = quick() ? 1 : std::max(1, static_cast<int>(2e8 / flops));
     const auto direct = [&](bool onednn) {
-        return direct_gemm<T>(onednn, threads, false, false, s.m, s.n, s.k, a.data(), s.k, b.data(), s.n, c.data(), s.n);
+        return direct_gemm<T>(onednn, threads, false, false, s.m, s.n, s.k, a.data(), s.k, b.data(), s.n, c.data(),
+                              s.n);
     };
     const bool has_onednn = direct(true);
 #ifdef TAPEGRAD_BENCH_TENSORS
@@ -207,8 +208,8 @@ void T2_floor(benchmark::State& state) {
         }
         for (int l = 2; l >= 0; --l) {
             const int in = kT2Sizes[l], out = kT2Sizes[l + 1];
-            product(kernel, true, false, in, out, batch, acts[l].data(), in, grads[l + 1].data(), out,
-                    wgrads[l].data(), out);
+            product(kernel, true, false, in, out, batch, acts[l].data(), in, grads[l + 1].data(), out, wgrads[l].data(),
+                    out);
             if (l > 0)
                 product(kernel, false, true, batch, in, out, grads[l + 1].data(), out, weights[l].data(), out,
                         grads[l].data(), in);
@@ -257,7 +258,12 @@ void register_tensor_benchmarks() {
             for (int threads : {1, 2}) b->Args({shape, threads});
     }
     benchmark::RegisterBenchmark("T2_floor", T2_floor)
-        ->ArgNames({"threads"})->Arg(1)->Arg(2)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+        ->ArgNames({"threads"})
+        ->Arg(1)
+        ->Arg(2)
+        ->Iterations(1)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
 }
 
 }  // namespace tapegrad::bench

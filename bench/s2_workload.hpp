@@ -87,8 +87,7 @@ inline std::vector<double> s2_values(std::span<const Value> params) {
 // Times S2 on a network type beside the primal, in the same repetition. Net (S2Network or
 // S2Model) is made from the initial parameters; step() runs one step; parameters() gives its
 // parameters in the workload's order.
-template <class Net>
-void measure_s2(benchmark::State& state) {
+template <class Net> void measure_s2(benchmark::State& state) {
     const S2Data data;
     const int steps = quick() ? 2 : kS2Steps;
     for (auto _ : state) {
@@ -123,10 +122,12 @@ void measure_s2(benchmark::State& state) {
     Tape::current().clear();
 }
 
-template <class Net>
-void register_s2(const char* name) {
+template <class Net> void register_s2(const char* name) {
     benchmark::RegisterBenchmark(name, measure_s2<Net>)
-        ->Iterations(1)->Repetitions(repetitions(5))->UseManualTime()->Unit(benchmark::kMicrosecond)
+        ->Iterations(1)
+        ->Repetitions(repetitions(5))
+        ->UseManualTime()
+        ->Unit(benchmark::kMicrosecond)
         ->ReportAggregatesOnly(!quick());
 }
 

@@ -18,8 +18,8 @@ void register_hvp_benchmarks();
 void describe_machine() {
     const BlasInfo b = blas_info();
     benchmark::AddCustomContext("tapegrad_cpu", b.cpu + ", " + b.cpu_isa);
-    benchmark::AddCustomContext("tapegrad_gemm", "float32 on " + b.f32_gemm + " (" + b.f32_choice + "), float64 on OpenBLAS " +
-                                                     b.kernel + " kernels, " + b.choice);
+    benchmark::AddCustomContext("tapegrad_gemm", "float32 on " + b.f32_gemm + " (" + b.f32_choice +
+                                                     "), float64 on OpenBLAS " + b.kernel + " kernels, " + b.choice);
     benchmark::AddCustomContext("tapegrad_blas_config", b.backend);
     benchmark::AddCustomContext("tapegrad_flush_denormal", flush_denormal() ? "on" : "off");
 }

@@ -48,8 +48,7 @@ inline std::vector<std::int64_t> t2_labels() { return fixed_labels(kT2Batch, 8);
 
 // Times T1: one warm-up run, then each iteration's run (ns per op), its heap allocations and the
 // sum of dy/dw it returns, as counters. run() does `steps` steps, backward, and returns that sum.
-template <class Run>
-void measure_t1(benchmark::State& state, int steps, Run&& run) {
+template <class Run> void measure_t1(benchmark::State& state, int steps, Run&& run) {
     run();
     for (auto _ : state) {
         const std::size_t allocs = allocation_count();
@@ -65,8 +64,7 @@ void measure_t1(benchmark::State& state, int steps, Run&& run) {
 
 // Times T2: warm-up steps, then the median of kT2Steps steps (ms), heap allocations per step and
 // the last loss, as counters. step() runs one training step and returns its loss.
-template <class Step>
-void measure_t2(benchmark::State& state, Step&& step) {
+template <class Step> void measure_t2(benchmark::State& state, Step&& step) {
     const int steps = quick() ? 2 : kT2Steps;
     for (auto _ : state) {
         for (int s = 0; s < (quick() ? 1 : kT2Warmup); ++s) step();
@@ -92,11 +90,19 @@ void measure_t2(benchmark::State& state, Step&& step) {
 // so that their figures can be set side by side.
 inline void register_t1_t2(void (*t1)(benchmark::State&), void (*t2)(benchmark::State&)) {
     benchmark::RegisterBenchmark("T1_small_ops", t1)
-        ->Iterations(1)->Repetitions(repetitions(9))->UseManualTime()->Unit(benchmark::kMicrosecond)
+        ->Iterations(1)
+        ->Repetitions(repetitions(9))
+        ->UseManualTime()
+        ->Unit(benchmark::kMicrosecond)
         ->ReportAggregatesOnly(!quick());
     benchmark::RegisterBenchmark("T2_mlp_step", t2)
-        ->ArgName("threads")->Arg(1)->Arg(2)
-        ->Iterations(1)->Repetitions(repetitions(3))->UseManualTime()->Unit(benchmark::kMillisecond)
+        ->ArgName("threads")
+        ->Arg(1)
+        ->Arg(2)
+        ->Iterations(1)
+        ->Repetitions(repetitions(3))
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond)
         ->ReportAggregatesOnly(!quick());
 }
 

@@ -25,7 +25,7 @@ namespace tapegrad {
 namespace {
 
 constexpr char kMagic[8] = {'T', 'A', 'P', 'E', 'G', 'R', 'A', 'D'};
-constexpr std::uint32_t kVersion = 2;   // what save writes; version 1 (no metadata) still loads
+constexpr std::uint32_t kVersion = 2;                // what save writes; version 1 (no metadata) still loads
 constexpr std::size_t kFixedHeader = 8 + 4 + 4 + 8;  // magic, version, count, file size
 constexpr std::size_t kChecksumBytes = 4;
 
@@ -43,8 +43,7 @@ std::uint32_t crc32(std::string_view bytes) {
 
 // Little-endian writers.
 void put_u8(std::string& out, std::uint8_t v) { out.push_back(static_cast<char>(v)); }
-template <class U>
-void put_le(std::string& out, U v) {
+template <class U> void put_le(std::string& out, U v) {
     for (std::size_t i = 0; i < sizeof(U); ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
@@ -54,8 +53,7 @@ public:
     explicit Reader(std::string_view bytes) : bytes_(bytes) {}
     std::size_t offset() const { return at_; }
     std::size_t left() const { return bytes_.size() - at_; }
-    template <class U>
-    U get(const char* what) {
+    template <class U> U get(const char* what) {
         need(sizeof(U), what);
         U v = 0;
         for (std::size_t i = 0; i < sizeof(U); ++i)
@@ -161,8 +159,8 @@ Checkpoint from_bytes(std::string_view bytes, Metadata* metadata) {
     r.take(sizeof kMagic, "magic");
     const std::uint32_t version = r.get<std::uint32_t>("version");
     if (version != 1 && version != kVersion)
-        throw Error("load: checkpoint format version " + std::to_string(version) + ", this tapegrad reads versions 1 to " +
-                    std::to_string(kVersion));
+        throw Error("load: checkpoint format version " + std::to_string(version) +
+                    ", this tapegrad reads versions 1 to " + std::to_string(kVersion));
     const std::uint32_t count = r.get<std::uint32_t>("array count");
     const std::uint64_t size = r.get<std::uint64_t>("file size");
     if (size != bytes.size()) {
@@ -172,7 +170,8 @@ Checkpoint from_bytes(std::string_view bytes, Metadata* metadata) {
         throw Error("load: checkpoint has " + std::to_string(bytes.size() - size) +
                     " unexpected bytes after its end (the header says " + std::to_string(size) + " bytes)");
     }
-    if (size < kFixedHeader + kChecksumBytes) throw Error("load: checkpoint size " + std::to_string(size) + " is too small");
+    if (size < kFixedHeader + kChecksumBytes)
+        throw Error("load: checkpoint size " + std::to_string(size) + " is too small");
     const std::string_view body = bytes.substr(0, bytes.size() - kChecksumBytes);
     Reader tail(bytes.substr(body.size()));
     const std::uint32_t stored = tail.get<std::uint32_t>("checksum");
@@ -211,8 +210,8 @@ Checkpoint from_bytes(std::string_view bytes, Metadata* metadata) {
         SavedArray a;
         const std::uint32_t len = h.get<std::uint32_t>("name length");
         if (len == 0 || len > kMaxNameLength)
-            throw Error("load: array " + std::to_string(i) + " has a name of " + std::to_string(len) +
-                        " bytes (1 to " + std::to_string(kMaxNameLength) + " allowed)");
+            throw Error("load: array " + std::to_string(i) + " has a name of " + std::to_string(len) + " bytes (1 to " +
+                        std::to_string(kMaxNameLength) + " allowed)");
         a.name = std::string(h.take(len, "array name"));
         if (!names.insert(a.name).second) throw Error("load: two arrays are named '" + a.name + "'");
         const std::uint8_t type = h.get<std::uint8_t>("dtype");
@@ -238,8 +237,8 @@ Checkpoint from_bytes(std::string_view bytes, Metadata* metadata) {
         arrays.push_back(std::move(a));
     }
     if (h.left() != data_bytes)
-        throw Error("load: the header describes " + std::to_string(data_bytes) + " bytes of data, the checkpoint holds " +
-                    std::to_string(h.left()));
+        throw Error("load: the header describes " + std::to_string(data_bytes) +
+                    " bytes of data, the checkpoint holds " + std::to_string(h.left()));
     for (SavedArray& a : arrays) {
         const std::size_t n = a.numel();
         a.values.resize(n);

@@ -6,9 +6,9 @@
 #include <iterator>
 #include <set>
 
+#include "csv_detail.hpp"
 #include "tapegrad/data.hpp"
 #include "tapegrad/error.hpp"
-#include "csv_detail.hpp"
 
 namespace tapegrad::data {
 
@@ -118,18 +118,21 @@ Table read_table(std::istream& in, const std::string& source, const CsvOptions& 
     std::vector<std::string> cells;
     std::size_t line = 0;
     for (std::size_t i = 0; i < options.skip_rows; ++i)
-        if (!records.next(cells, line)) throw Error(where + ": fewer rows than the " + std::to_string(options.skip_rows) + " to skip");
-    if (!records.next(cells, line)) throw Error(where + (options.header ? ": no header row (the input is empty)" : ": the input is empty"));
+        if (!records.next(cells, line))
+            throw Error(where + ": fewer rows than the " + std::to_string(options.skip_rows) + " to skip");
+    if (!records.next(cells, line))
+        throw Error(where + (options.header ? ": no header row (the input is empty)" : ": the input is empty"));
     if (options.header) {
         std::set<std::string> seen;
         for (std::size_t c = 0; c < cells.size(); ++c) {
             if (cells[c].empty())
-                throw Error(where + ": line " + std::to_string(line) + ", column " + std::to_string(c + 1) + ": empty column name");
+                throw Error(where + ": line " + std::to_string(line) + ", column " + std::to_string(c + 1) +
+                            ": empty column name");
             if (!seen.insert(cells[c]).second) {
                 std::size_t first = 0;
                 while (cells[first] != cells[c]) ++first;
-                throw Error(where + ": two columns are named '" + shown_cell(cells[c]) + "' (columns " + std::to_string(first + 1) +
-                            " and " + std::to_string(c + 1) + ")");
+                throw Error(where + ": two columns are named '" + shown_cell(cells[c]) + "' (columns " +
+                            std::to_string(first + 1) + " and " + std::to_string(c + 1) + ")");
             }
         }
         t.columns = cells;
@@ -140,8 +143,9 @@ Table read_table(std::istream& in, const std::string& source, const CsvOptions& 
     }
     while (records.next(cells, line)) {
         if (cells.size() != t.columns.size())
-            throw Error(where + ": line " + std::to_string(line) + " has " + std::to_string(cells.size()) + " cells, the " +
-                        (options.header ? "header has " : "first row has ") + std::to_string(t.columns.size()));
+            throw Error(where + ": line " + std::to_string(line) + " has " + std::to_string(cells.size()) +
+                        " cells, the " + (options.header ? "header has " : "first row has ") +
+                        std::to_string(t.columns.size()));
         t.rows.push_back(cells);
         t.lines.push_back(line);
     }
@@ -160,9 +164,10 @@ double number_cell(const Table& t, std::size_t row, std::size_t col) {
     const auto [end, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), v);
     const bool ok = !cell.empty() && ec == std::errc() && end == cell.data() + cell.size() && std::isfinite(v);
     if (!ok)
-        throw Error("read_csv: " + t.source + ": line " + std::to_string(t.lines[row]) + ", column " + std::to_string(col + 1) +
-                    " ('" + shown_cell(t.columns[col]) + "'): " +
-                    (cell.empty() ? std::string("empty cell") : "'" + shown_cell(cell) + "'") + " is not a finite number");
+        throw Error("read_csv: " + t.source + ": line " + std::to_string(t.lines[row]) + ", column " +
+                    std::to_string(col + 1) + " ('" + shown_cell(t.columns[col]) +
+                    "'): " + (cell.empty() ? std::string("empty cell") : "'" + shown_cell(cell) + "'") +
+                    " is not a finite number");
     return v;
 }
 

@@ -132,7 +132,8 @@ void apply_scaling(Dataset& d, const Scaling& s) {
         throw Error("apply_scaling: the scaling has " + std::to_string(s.mean.size()) + " features, the dataset " +
                     std::to_string(d.features));
     for (std::size_t i = 0; i < d.size(); ++i)
-        for (std::size_t f = 0; f < d.features; ++f) d.x[i * d.features + f] = (d.x[i * d.features + f] - s.mean[f]) / s.scale[f];
+        for (std::size_t f = 0; f < d.features; ++f)
+            d.x[i * d.features + f] = (d.x[i * d.features + f] - s.mean[f]) / s.scale[f];
 }
 
 }  // namespace tapegrad::data

@@ -25,11 +25,14 @@ Dataset subset(const Dataset& d, const std::vector<std::size_t>& rows) {
 
 Split split_rows(const Dataset& d, double test_fraction, std::uint64_t seed) {
     if (!(test_fraction > 0.0 && test_fraction < 1.0))
-        throw Error("train_test_split: the test fraction must be between 0 and 1, got " + std::to_string(test_fraction));
+        throw Error("train_test_split: the test fraction must be between 0 and 1, got " +
+                    std::to_string(test_fraction));
     const std::size_t n = d.size();
     // Groups of rows split alike: one per class, or all rows for regression.
-    std::vector<std::vector<std::size_t>> groups(d.task == Task::regression ? 1 : static_cast<std::size_t>(std::max(d.classes, 1)));
-    for (std::size_t i = 0; i < n; ++i) groups[d.task == Task::regression ? 0 : static_cast<std::size_t>(d.y[i])].push_back(i);
+    std::vector<std::vector<std::size_t>> groups(
+        d.task == Task::regression ? 1 : static_cast<std::size_t>(std::max(d.classes, 1)));
+    for (std::size_t i = 0; i < n; ++i)
+        groups[d.task == Task::regression ? 0 : static_cast<std::size_t>(d.y[i])].push_back(i);
     nn::Generator gen(seed ^ 0x5deece66dULL);
     std::vector<std::size_t> train, test;
     for (std::vector<std::size_t>& g : groups) {
@@ -39,9 +42,9 @@ Split split_rows(const Dataset& d, double test_fraction, std::uint64_t seed) {
         train.insert(train.end(), g.begin() + static_cast<std::ptrdiff_t>(held), g.end());
     }
     if (train.empty() || test.empty())
-        throw Error("train_test_split: a test fraction of " + std::to_string(test_fraction) + " of " + std::to_string(n) +
-                    " rows leaves " + std::to_string(train.size()) + " for training and " + std::to_string(test.size()) +
-                    " for testing; both need at least one");
+        throw Error("train_test_split: a test fraction of " + std::to_string(test_fraction) + " of " +
+                    std::to_string(n) + " rows leaves " + std::to_string(train.size()) + " for training and " +
+                    std::to_string(test.size()) + " for testing; both need at least one");
     std::sort(train.begin(), train.end());
     std::sort(test.begin(), test.end());
     return {train, test};

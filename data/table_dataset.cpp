@@ -56,8 +56,9 @@ Dataset to_dataset(const Table& t, const std::string& target, std::optional<Task
     const std::string quoted = "the target '" + detail::shown_cell(target) + "'";
     if (!task) {
         task = all_integers ? Task::classification : all_numbers ? Task::regression : Task::classification;
-        d.task_reason = !all_numbers  ? quoted + " holds text"
-                        : all_integers ? quoted + " holds integers only (" + std::to_string(distinct_numbers.size()) + " distinct values)"
+        d.task_reason = !all_numbers   ? quoted + " holds text"
+                        : all_integers ? quoted + " holds integers only (" + std::to_string(distinct_numbers.size()) +
+                                             " distinct values)"
                                        : quoted + " holds non-integer numbers";
     } else {
         d.task_reason = "asked for";
@@ -69,8 +70,9 @@ Dataset to_dataset(const Table& t, const std::string& target, std::optional<Task
         return d;
     }
     if (all_numbers && !all_integers)
-        throw Error(where + ": classification needs text or integer labels, " + quoted + " holds non-integer numbers (" +
-                    std::to_string(distinct_numbers.size()) + " distinct values); use regression");
+        throw Error(where + ": classification needs text or integer labels, " + quoted +
+                    " holds non-integer numbers (" + std::to_string(distinct_numbers.size()) +
+                    " distinct values); use regression");
     // Labels in sorted order: numerically for numbers, byte by byte for text.
     std::map<std::string, int> distinct_text;
     for (std::size_t r = 0; r < t.rows.size(); ++r) {

@@ -7,8 +7,8 @@
 #include <fmt/format.h>
 
 #include "detail.hpp"
-#include "tapegrad/error.hpp"
 #include "tapegrad/checkpoint.hpp"
+#include "tapegrad/error.hpp"
 
 namespace tapegrad::dist {
 
@@ -18,7 +18,8 @@ bool optimizer_array(const SavedArray& a) {
 }
 }  // namespace
 
-void save_checkpoint(const nn::Module& model, const optim::Optimizer& opt, const std::string& path, const Context& ctx) {
+void save_checkpoint(const nn::Module& model, const optim::Optimizer& opt, const std::string& path,
+                     const Context& ctx) {
     const char* op = "dist::save_checkpoint";
     // Rank 0's outcome goes to every rank, so that a failed write is an Error everywhere.
     std::string error;
@@ -34,7 +35,8 @@ void save_checkpoint(const nn::Module& model, const optim::Optimizer& opt, const
     std::int64_t length = static_cast<std::int64_t>(error.size());
     detail::check_mpi(MPI_Bcast(&length, 1, MPI_INT64_T, 0, detail::comm_of(ctx)), op);
     error.resize(static_cast<std::size_t>(length));
-    if (length > 0) detail::check_mpi(MPI_Bcast(error.data(), static_cast<int>(length), MPI_CHAR, 0, detail::comm_of(ctx)), op);
+    if (length > 0)
+        detail::check_mpi(MPI_Bcast(error.data(), static_cast<int>(length), MPI_CHAR, 0, detail::comm_of(ctx)), op);
     if (!error.empty()) throw Error(fmt::format("{}: rank 0: {}", op, error));
 }
 
@@ -49,7 +51,8 @@ void load_checkpoint(nn::Module& model, optim::Optimizer& opt, const std::string
         }
     }
     // [ok, length]; then the bytes or the error message.
-    std::int64_t head[2] = {error.empty() ? 1 : 0, static_cast<std::int64_t>(error.empty() ? bytes.size() : error.size())};
+    std::int64_t head[2] = {error.empty() ? 1 : 0,
+                            static_cast<std::int64_t>(error.empty() ? bytes.size() : error.size())};
     detail::check_mpi(MPI_Bcast(head, 2, MPI_INT64_T, 0, detail::comm_of(ctx)), op);
     std::string& payload = head[0] == 1 ? bytes : error;
     payload.resize(static_cast<std::size_t>(head[1]));

@@ -21,10 +21,10 @@
 #include <spdlog/spdlog.h>
 
 #include "detail.hpp"
-#include "tapegrad/value.hpp"
+#include "tapegrad/detail/tensor_impl.hpp"
 #include "tapegrad/error.hpp"
 #include "tapegrad/log.hpp"
-#include "tapegrad/detail/tensor_impl.hpp"
+#include "tapegrad/value.hpp"
 
 namespace tapegrad::dist {
 
@@ -50,7 +50,7 @@ struct Bucket {
     bool sent = false, early = false;
     bool direct = false;            // sent from the parameter's grad itself, not a packed copy
     std::size_t hooks_at_send = 0;  // the hook calls made when it was sent
-    long ready_entry = -1;  // sent once the hook reports an entry <= this; -1: in synchronize()
+    long ready_entry = -1;          // sent once the hook reports an entry <= this; -1: in synchronize()
 };
 }  // namespace
 
@@ -61,10 +61,10 @@ struct DataParallel::Impl {
     std::vector<Tensor> tensors;  // keep the leaves alive
     std::vector<Param> params;
     std::vector<Bucket> buckets;
-    std::size_t next = 0;       // the next bucket to send
-    std::size_t hooks = 0;      // hook calls so far
-    bool learning = false;      // this step learns the schedule
-    bool scheduled = false;     // a schedule is in use (the same on every rank)
+    std::size_t next = 0;                 // the next bucket to send
+    std::size_t hooks = 0;                // hook calls so far
+    bool learning = false;                // this step learns the schedule
+    bool scheduled = false;               // a schedule is in use (the same on every rank)
     std::vector<unsigned char> snapshot;  // learning: the grads as last seen
     Tape* tape = nullptr;
     Tape::EntryHook previous_hook = nullptr;
@@ -81,7 +81,8 @@ struct DataParallel::Impl {
             Param& p = params[k];
             const std::size_t bytes = p.numel * dtype_size(dtypes[k]);
             if (buckets.empty() || buckets.back().dtype != dtypes[k] ||
-                (buckets.back().numel * dtype_size(dtypes[k]) + bytes > options.bucket_bytes && buckets.back().numel > 0)) {
+                (buckets.back().numel * dtype_size(dtypes[k]) + bytes > options.bucket_bytes &&
+                 buckets.back().numel > 0)) {
                 buckets.emplace_back();
                 buckets.back().dtype = dtypes[k];
             }
@@ -103,7 +104,8 @@ struct DataParallel::Impl {
 
     void pack(Bucket& b) {
         const std::size_t e = elem(b);
-        for (std::size_t k : b.params) std::memcpy(b.send.data() + params[k].offset * e, params[k].grad(), params[k].bytes(e));
+        for (std::size_t k : b.params)
+            std::memcpy(b.send.data() + params[k].offset * e, params[k].grad(), params[k].bytes(e));
     }
     // `last`: the sweep has run its last entry (entry 0), so nothing more of it can change a
     // tensor's grad (scalar nodes never write into tensors): a one-parameter bucket may then be
@@ -132,15 +134,15 @@ struct DataParallel::Impl {
                 const T* src = r + params[k].offset;
                 if (options.reduce == Reduce::mean)
                     for (std::size_t j = 0; j < params[k].numel; ++j) g[j] = src[j] / divisor;
-                else
-                    std::memcpy(g, src, params[k].numel * sizeof(T));
+                else std::memcpy(g, src, params[k].numel * sizeof(T));
             }
         });
     }
     bool changed_since_sent(const Bucket& b) {
         const std::size_t e = elem(b);
         for (std::size_t k : b.params)
-            if (std::memcmp(b.send.data() + params[k].offset * e, params[k].grad(), params[k].bytes(e)) != 0) return true;
+            if (std::memcmp(b.send.data() + params[k].offset * e, params[k].grad(), params[k].bytes(e)) != 0)
+                return true;
         return false;
     }
 
@@ -226,17 +228,19 @@ struct DataParallel::Impl {
                 stale[i] = b.early && (b.direct ? hooks != b.hooks_at_send : changed_since_sent(b));
             }
             const auto t = Clock::now();
-            detail::check_mpi(MPI_Allreduce(MPI_IN_PLACE, stale.data(), static_cast<int>(stale.size()), MPI_INT, MPI_MAX, comm),
-                              "dist::DataParallel::synchronize");
+            detail::check_mpi(
+                MPI_Allreduce(MPI_IN_PLACE, stale.data(), static_cast<int>(stale.size()), MPI_INT, MPI_MAX, comm),
+                "dist::DataParallel::synchronize");
             bool any = false;
             for (std::size_t i = 0; i < buckets.size(); ++i) {
                 if (!stale[i]) continue;
                 any = true;
                 ++stats.rereduced;
                 pack(buckets[i]);
-                detail::check_mpi(MPI_Allreduce(buckets[i].send.data(), buckets[i].recv.data(), static_cast<int>(buckets[i].numel),
-                                                detail::mpi_type(buckets[i].dtype), MPI_SUM, comm),
-                                  "dist::DataParallel::synchronize");
+                detail::check_mpi(
+                    MPI_Allreduce(buckets[i].send.data(), buckets[i].recv.data(), static_cast<int>(buckets[i].numel),
+                                  detail::mpi_type(buckets[i].dtype), MPI_SUM, comm),
+                    "dist::DataParallel::synchronize");
             }
             wait += seconds_since(t);
             if (any) {
@@ -300,7 +304,8 @@ DataParallel::DataParallel(const std::vector<Value>& params, const Context& ctx,
     const char* op = "dist::DataParallel";
     if (options.bucket_bytes == 0) throw Error(fmt::format("{}: bucket_bytes must be positive", op));
     for (std::size_t i = 0; i < params.size(); ++i)
-        if (!params[i].is_parameter()) throw Error(fmt::format("{}: value {} is not a parameter (Value::parameter)", op, i));
+        if (!params[i].is_parameter())
+            throw Error(fmt::format("{}: value {} is not a parameter (Value::parameter)", op, i));
     detail::check_same_params(op, detail::Kind::value, std::vector<detail::ParamDesc>(params.size()), ctx);
     for (const Value& v : params) {
         Param p;

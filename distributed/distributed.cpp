@@ -9,9 +9,9 @@
 #include <spdlog/spdlog.h>
 
 #include "detail.hpp"
+#include "tapegrad/detail/tensor_impl.hpp"
 #include "tapegrad/error.hpp"
 #include "tapegrad/log.hpp"
-#include "tapegrad/detail/tensor_impl.hpp"
 
 namespace tapegrad::dist {
 
@@ -20,7 +20,8 @@ namespace detail {
 MPI_Comm comm_of(const Context& ctx) { return *static_cast<MPI_Comm*>(ctx.native_handle()); }
 
 void check_mpi(int rc, const char* op) {
-    if (rc == MPI_SUCCESS) [[likely]] return;
+    if (rc == MPI_SUCCESS) [[likely]]
+        return;
     char reason[MPI_MAX_ERROR_STRING];
     int length = 0;
     MPI_Error_string(rc, reason, &length);
@@ -34,8 +35,8 @@ std::vector<ParamDesc> describe(const std::vector<Tensor>& params, const char* o
     for (std::size_t i = 0; i < params.size(); ++i) {
         const tapegrad::detail::TensorImpl* t = tapegrad::detail::impl_of(params[i], op);
         if (!t->leaf || !t->contiguous())
-            throw Error(fmt::format("{}: parameter {} is not a contiguous leaf tensor (shape {})", op, i,
-                                    t->shape().str()));
+            throw Error(
+                fmt::format("{}: parameter {} is not a contiguous leaf tensor (shape {})", op, i, t->shape().str()));
         out[i].dtype = static_cast<std::int64_t>(t->dtype);
         out[i].ndim = t->ndim;
         for (int d = 0; d < t->ndim; ++d) out[i].sizes[d] = t->sizes[d];
@@ -111,8 +112,16 @@ Context::Context(int& argc, char**& argv) : impl_(std::make_unique<Impl>()) {
     logger().debug("dist: rank {} of {} ({} MPI)", rank_, size_, owns_ ? "initialised" : "adopted");
 }
 
-Context::Context() : Context(*[] { static int argc = 0; return &argc; }(),
-                             *[] { static char** argv = nullptr; return &argv; }()) {}
+Context::Context()
+    : Context(
+          *[] {
+              static int argc = 0;
+              return &argc;
+          }(),
+          *[] {
+              static char** argv = nullptr;
+              return &argv;
+          }()) {}
 
 Context::~Context() {
     if (impl_->comm != MPI_COMM_NULL) MPI_Comm_free(&impl_->comm);
@@ -141,9 +150,8 @@ void broadcast_parameters(const std::vector<Tensor>& params, const Context& ctx)
     detail::check_same_params(op, detail::Kind::tensor, detail::describe(params, op), ctx);
     for (const Tensor& p : params) {
         tapegrad::detail::TensorImpl* t = tapegrad::detail::impl_of(p, op);
-        detail::check_mpi(MPI_Bcast(t->data, static_cast<int>(t->numel), detail::mpi_type(t->dtype), 0,
-                                    detail::comm_of(ctx)),
-                          op);
+        detail::check_mpi(
+            MPI_Bcast(t->data, static_cast<int>(t->numel), detail::mpi_type(t->dtype), 0, detail::comm_of(ctx)), op);
     }
 }
 
@@ -155,7 +163,8 @@ void broadcast_parameters(const std::vector<Value>& params, const Context& ctx) 
     detail::check_same_params(op, detail::Kind::value, std::vector<detail::ParamDesc>(params.size()), ctx);
     std::vector<double> values(params.size());
     for (std::size_t i = 0; i < params.size(); ++i) values[i] = params[i].data();
-    detail::check_mpi(MPI_Bcast(values.data(), static_cast<int>(values.size()), MPI_DOUBLE, 0, detail::comm_of(ctx)), op);
+    detail::check_mpi(MPI_Bcast(values.data(), static_cast<int>(values.size()), MPI_DOUBLE, 0, detail::comm_of(ctx)),
+                      op);
     for (std::size_t i = 0; i < params.size(); ++i) Value(params[i]).set_data(values[i]);  // a copy of the handle
 }
 
@@ -189,9 +198,11 @@ void all_reduce(Tensor& tensor, const Context& ctx, Reduce reduce) {
 
 void broadcast(Tensor& tensor, const Context& ctx, int root) {
     const char* op = "dist::broadcast";
-    if (root < 0 || root >= ctx.size()) throw Error(fmt::format("{}: root {} is not a rank in [0, {})", op, root, ctx.size()));
+    if (root < 0 || root >= ctx.size())
+        throw Error(fmt::format("{}: root {} is not a rank in [0, {})", op, root, ctx.size()));
     tapegrad::detail::TensorImpl* t = checked_buffer(tensor, ctx, op);
-    detail::check_mpi(MPI_Bcast(t->data, static_cast<int>(t->numel), detail::mpi_type(t->dtype), root, detail::comm_of(ctx)), op);
+    detail::check_mpi(
+        MPI_Bcast(t->data, static_cast<int>(t->numel), detail::mpi_type(t->dtype), root, detail::comm_of(ctx)), op);
 }
 
 }  // namespace tapegrad::dist

@@ -75,7 +75,8 @@ CpuId read_cpu() {
     unsigned brand[12] = {};
     if (__get_cpuid(0x80000000, &a, &b, &c, &d) != 0 && a >= 0x80000004) {
         for (unsigned leaf = 0; leaf < 3; ++leaf)
-            __get_cpuid(0x80000002 + leaf, &brand[4 * leaf], &brand[4 * leaf + 1], &brand[4 * leaf + 2], &brand[4 * leaf + 3]);
+            __get_cpuid(0x80000002 + leaf, &brand[4 * leaf], &brand[4 * leaf + 1], &brand[4 * leaf + 2],
+                        &brand[4 * leaf + 3]);
         std::string name(reinterpret_cast<const char*>(brand), 48);
         name = name.c_str();  // up to the first NUL
         const auto first = name.find_first_not_of(' ');
@@ -105,7 +106,9 @@ CoreChoice choose_core(const CpuId& cpu, std::string_view detected, bool user_se
     // 0.3.21's AVX-512 kernels misbehave on AMD's AVX-512 cores: AVX2 is the ceiling there.
     const Isa target = amd ? std::min(cpu.isa, Isa::avx2) : cpu.isa;
     if (core_isa(detected) >= target) return {kept, "as OpenBLAS detected it"};
-    const char* core = target == Isa::avx512 ? "SkylakeX" : target == Isa::avx2 ? (amd ? "Zen" : "Haswell") : "Sandybridge";
+    const char* core = target == Isa::avx512 ? "SkylakeX"
+                       : target == Isa::avx2 ? (amd ? "Zen" : "Haswell")
+                                             : "Sandybridge";
     return {core, "corrected from " + kept + " (OpenBLAS does not know this CPU)"};
 }
 
@@ -115,15 +118,16 @@ using DynamicInit = void (*)();  // OpenBLAS's gotoblas_dynamic_init and _quit
 
 // A few products, transposed and not, against a plain loop in double: a kernel that computes
 // wrong results on this CPU (or crashes) shows here, before any user's matmul runs on it.
-template <class T, class Gemm>
-bool products_agree(Gemm gemm) {
+template <class T, class Gemm> bool products_agree(Gemm gemm) {
     struct Case {
         int m, n, k;
         bool ta, tb;
     };
-    const Case cases[] = {{67, 45, 51, false, false}, {19, 23, 17, true, false}, {33, 8, 129, false, true}, {5, 70, 3, true, true}};
+    const Case cases[] = {
+        {67, 45, 51, false, false}, {19, 23, 17, true, false}, {33, 8, 129, false, true}, {5, 70, 3, true, true}};
     for (const Case& t : cases) {
-        std::vector<T> a(static_cast<std::size_t>(t.m) * t.k), b(static_cast<std::size_t>(t.k) * t.n), c(static_cast<std::size_t>(t.m) * t.n);
+        std::vector<T> a(static_cast<std::size_t>(t.m) * t.k), b(static_cast<std::size_t>(t.k) * t.n),
+            c(static_cast<std::size_t>(t.m) * t.n);
         for (std::size_t i = 0; i < a.size(); ++i) a[i] = static_cast<T>(std::sin(0.37 * static_cast<double>(i) + 1.0));
         for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<T>(std::cos(0.21 * static_cast<double>(i) + 0.5));
         const int lda = t.ta ? t.m : t.k, ldb = t.tb ? t.k : t.n;
@@ -144,11 +148,13 @@ bool products_agree(Gemm gemm) {
 }
 
 // OpenBLAS's products, for products_agree.
-void openblas_product(bool ta, bool tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c) {
+void openblas_product(bool ta, bool tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb,
+                      float* c) {
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a, lda, b,
                 ldb, 0.0f, c, n);
 }
-void openblas_product(bool ta, bool tb, int m, int n, int k, const double* a, int lda, const double* b, int ldb, double* c) {
+void openblas_product(bool ta, bool tb, int m, int n, int k, const double* a, int lda, const double* b, int ldb,
+                      double* c) {
     cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0, a, lda, b,
                 ldb, 0.0, c, n);
 }
@@ -158,7 +164,8 @@ bool openblas_agrees() {
 }
 bool onednn_agrees(const OneDnn& d) {
     return products_agree<float>([&d](bool ta, bool tb, int m, int n, int k, const float* a, int lda, const float* b,
-                                      int ldb, float* c) { onednn_sgemm(d, ta, tb, m, n, k, a, lda, b, ldb, 0.0f, c, n); });
+                                      int ldb,
+                                      float* c) { onednn_sgemm(d, ta, tb, m, n, k, a, lda, b, ldb, 0.0f, c, n); });
 }
 
 // Re-run OpenBLAS's dynamic kernel selection under OPENBLAS_CORETYPE=core, leaving the process's
@@ -195,10 +202,12 @@ Selection& selection() {
         made.cpu = read_cpu();
         const std::string detected = openblas_core();
         const char* keep = std::getenv("TAPEGRAD_OPENBLAS_CORE");
-        const bool user_set = std::getenv("OPENBLAS_CORETYPE") != nullptr || (keep != nullptr && std::strcmp(keep, "keep") == 0);
+        const bool user_set =
+            std::getenv("OPENBLAS_CORETYPE") != nullptr || (keep != nullptr && std::strcmp(keep, "keep") == 0);
         CoreChoice c = choose_core(made.cpu, detected, user_set);
         if (c.core != detected && !switch_openblas_core(c.core)) {
-            logger().warn("GEMM: OpenBLAS could not switch from its {} kernels to {}; keeping {}", detected, c.core, detected);
+            logger().warn("GEMM: OpenBLAS could not switch from its {} kernels to {}; keeping {}", detected, c.core,
+                          detected);
             c = {detected, "as OpenBLAS detected it (the correction to " + c.core + " failed its check)"};
         }
         made.kernel = openblas_core();
@@ -263,7 +272,8 @@ BlasInfo blas_info() {
     BlasInfo info;
     const char* config = openblas_get_config();
     info.backend = config != nullptr ? config : "OpenBLAS";
-    while (!info.backend.empty() && std::isspace(static_cast<unsigned char>(info.backend.back()))) info.backend.pop_back();
+    while (!info.backend.empty() && std::isspace(static_cast<unsigned char>(info.backend.back())))
+        info.backend.pop_back();
     info.kernel = detail::openblas_core();
     info.cpu = detail::describe(s.cpu);
     info.cpu_isa = detail::isa_name(s.cpu.isa);
@@ -273,8 +283,7 @@ BlasInfo blas_info() {
     if (s.f32 != nullptr)
         info.f32_gemm = "oneDNN " + std::to_string(s.f32->major) + "." + std::to_string(s.f32->minor) + "." +
                         std::to_string(s.f32->patch) + " sgemm";
-    else
-        info.f32_gemm = openblas;
+    else info.f32_gemm = openblas;
     info.f32_choice = s.f32_choice;
     info.f64_gemm = openblas;
     return info;

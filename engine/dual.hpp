@@ -22,9 +22,18 @@ struct Dual {
     friend Dual operator/(Dual a, Dual b) { return {a.v / b.v, (a.d * b.v - a.v * b.d) / (b.v * b.v)}; }
     friend Dual operator-(Dual a) { return {-a.v, -a.d}; }
 
-    friend Dual exp(Dual x) { const double e = std::exp(x.v); return {e, e * x.d}; }
-    friend Dual sqrt(Dual x) { const double r = std::sqrt(x.v); return {r, x.d / (2 * r)}; }
-    friend Dual tanh(Dual x) { const double t = std::tanh(x.v); return {t, (1 - t * t) * x.d}; }
+    friend Dual exp(Dual x) {
+        const double e = std::exp(x.v);
+        return {e, e * x.d};
+    }
+    friend Dual sqrt(Dual x) {
+        const double r = std::sqrt(x.v);
+        return {r, x.d / (2 * r)};
+    }
+    friend Dual tanh(Dual x) {
+        const double t = std::tanh(x.v);
+        return {t, (1 - t * t) * x.d};
+    }
     friend Dual abs(Dual x) { return {std::fabs(x.v), ops::math::sign(x.v) * x.d}; }
     friend Dual log(Dual x) { return {std::log(x.v), x.d / x.v}; }
     friend Dual sin(Dual x) { return {std::sin(x.v), std::cos(x.v) * x.d}; }

@@ -26,7 +26,7 @@ inline ControlWord control_word() {
 }
 inline void set_control_word(ControlWord w) { __asm__ __volatile__("msr fpcr, %0" : : "r"(w)); }
 inline constexpr ControlWord kFlushBits = ControlWord{1} << 24;  // FPCR.FZ
-inline constexpr ControlWord kStatusBits = 0;  // AArch64 keeps the flags in FPSR
+inline constexpr ControlWord kStatusBits = 0;                    // AArch64 keeps the flags in FPSR
 #else
 using ControlWord = unsigned;  // no control: everything below is a no-op
 inline ControlWord control_word() { return 0; }

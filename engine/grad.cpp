@@ -18,9 +18,7 @@ SweepScratch& sweep_scratch() {
 }
 
 SweepPlan::SweepPlan(Tape& tape, Node* root, const std::vector<Value>& inputs)
-    : tape_(tape),
-      root_(TapeInternals::index_of(tape, root)),
-      slots_(TapeInternals::nodes(tape), root_ + 1),
+    : tape_(tape), root_(TapeInternals::index_of(tape, root)), slots_(TapeInternals::nodes(tape), root_ + 1),
       flags_(sweep_scratch().flags) {
     flags_.assign(root_ + 1, 0);
     std::size_t floor = root_ + 1;  // the lowest input: the sweep need not go below it
@@ -42,9 +40,11 @@ SweepPlan::SweepPlan(Tape& tape, Node* root, const std::vector<Value>& inputs)
     // A tensor op's entry between the inputs and the root: its kernel would move grads.
     for (const Entry& entry : TapeInternals::entries(tape))
         if (entry.position <= root_ && (entry.position > floor_ || !all_on_tape_))
-            throw Error(std::string("grad: the graph may pass through '") + (entry.name != nullptr ? entry.name : "tensor op") +
+            throw Error(std::string("grad: the graph may pass through '") +
+                        (entry.name != nullptr ? entry.name : "tensor op") +
                         "' (a tensor op recorded between the inputs and the output, before node " +
-                        std::to_string(entry.position) + "); derivatives through tensor ops need the tensor engine: use backward()");
+                        std::to_string(entry.position) +
+                        "); derivatives through tensor ops need the tensor engine: use backward()");
 }
 
 void SweepPlan::mark_nodes_with_partials() {
@@ -79,12 +79,14 @@ using V = detail::ValueAccess;
 
 void check_handles(const Value& output, const std::vector<Value>& inputs) {
     V::check(output, "grad (output)");
-    for (std::size_t k = 0; k < inputs.size(); ++k) V::check(inputs[k], ("grad (input " + std::to_string(k) + ")").c_str());
+    for (std::size_t k = 0; k < inputs.size(); ++k)
+        V::check(inputs[k], ("grad (input " + std::to_string(k) + ")").c_str());
 }
 
 [[noreturn]] void throw_unused(std::size_t k, const Value& input) {
     throw Error("grad: the output does not depend on input " + std::to_string(k) + " (data " +
-                std::to_string(input.data()) + (input.is_parameter() ? ", a parameter" : ", '" + std::string(input.op()) + "'") +
+                std::to_string(input.data()) +
+                (input.is_parameter() ? ", a parameter" : ", '" + std::string(input.op()) + "'") +
                 "); pass {.allow_unused = true} to get an empty Value for it");
 }
 

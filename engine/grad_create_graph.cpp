@@ -92,20 +92,23 @@ public:
         if (heads_[slot] == 0) return nullptr;
         if (plan_.is_input(slot)) {
             const std::vector<Term>& terms = buckets_[heads_[slot] - 1];
-            return form([&](auto&& f) {
-                for (const Term& t : terms) f(t);
-            }, terms.size());
+            return form(
+                [&](auto&& f) {
+                    for (const Term& t : terms) f(t);
+                },
+                terms.size());
         }
         std::size_t n = 0;
         for (std::uint32_t t = heads_[slot]; t != 0; t = linked_[t].next) ++n;
-        return form([&](auto&& f) {
-            for (std::uint32_t t = heads_[slot]; t != 0; t = linked_[t].next) f(linked_[t].term);
-        }, n);
+        return form(
+            [&](auto&& f) {
+                for (std::uint32_t t = heads_[slot]; t != 0; t = linked_[t].next) f(linked_[t].term);
+            },
+            n);
     }
 
 private:
-    template <class EachTerm>
-    Node* form(EachTerm each_term, std::size_t n) {
+    template <class EachTerm> Node* form(EachTerm each_term, std::size_t n) {
         if (n == 0) return nullptr;
         const Term* single = nullptr;
         if (n == 1) each_term([&](const Term& t) { single = &t; });

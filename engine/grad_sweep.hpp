@@ -64,12 +64,14 @@ public:
     // the slots kept in registers by the caller's loop.
     std::size_t slot(const Node* node) {
         const std::size_t s = slots_.slot(node);
-        if (s >= flags_.size()) [[unlikely]] flags_.resize(slots_.count(), 0);
+        if (s >= flags_.size()) [[unlikely]]
+            flags_.resize(slots_.count(), 0);
         return s;
     }
     std::size_t slot(const Node* node, NodeSlots::Window& window) {
         const std::size_t s = window(node, slots_);
-        if (s >= flags_.size()) [[unlikely]] flags_.resize(slots_.count(), 0);
+        if (s >= flags_.size()) [[unlikely]]
+            flags_.resize(slots_.count(), 0);
         return s;
     }
     std::uint16_t flags(std::size_t slot) const { return flags_[slot]; }

@@ -29,9 +29,11 @@ std::string to_dot(const Value& root) {
         if (node->fused >= 2) op += fmt::format(", {}", name(node->second_op));
         if (node->fused >= 3) op += ", ...";
         if (node->fused >= 1) op += fmt::format(", {}", name(node->op));
-        if (node->fused >= 3) op += node->fused == 255 ? " (256 or more ops)" : fmt::format(" ({} ops)", node->fused + 1);
-        nodes += fmt::format("  n{} [shape=record, style=filled, fillcolor={}, label=\"{{ {} | data {:.4f} | grad {:.4f} }}\"];\n", me, fill,
-                             op, node->value, node->grad);
+        if (node->fused >= 3)
+            op += node->fused == 255 ? " (256 or more ops)" : fmt::format(" ({} ops)", node->fused + 1);
+        nodes += fmt::format(
+            "  n{} [shape=record, style=filled, fillcolor={}, label=\"{{ {} | data {:.4f} | grad {:.4f} }}\"];\n", me,
+            fill, op, node->value, node->grad);
         for (std::uint32_t k = 0; k < node->n_edges; ++k) {
             detail::Node* parent = detail::node_of_grad(node->edges[k].parent_grad);
             auto [it, added] = id.emplace(parent, id.size());

@@ -27,12 +27,10 @@ struct DualRule {
     std::uint32_t arity;
 };
 
-template <class Op>
-void dual_unary(const Dual* parents, Dual y, double c, Dual* out) {
+template <class Op> void dual_unary(const Dual* parents, Dual y, double c, Dual* out) {
     out[0] = Op::partial(parents[0], y, c);
 }
-template <class Op>
-void dual_binary(const Dual* parents, Dual y, double, Dual* out) {
+template <class Op> void dual_binary(const Dual* parents, Dual y, double, Dual* out) {
     out[0] = Op::da(parents[0], parents[1], y);
     out[1] = Op::db(parents[0], parents[1], y);
 }
@@ -59,25 +57,30 @@ HessianVectorSweep::HessianVectorSweep(const char* op, const Value& y, const std
     root_ = TapeInternals::index_of(tape_, ValueAccess::node(y));
     std::size_t floor = root_;
     for (std::size_t k = 0; k < xs.size(); ++k) {
-        if (xs[k].tape() != &tape_) throw Error(std::string(op_) + ": input " + std::to_string(k) + " is not on the function's tape");
+        if (xs[k].tape() != &tape_)
+            throw Error(std::string(op_) + ": input " + std::to_string(k) + " is not on the function's tape");
         inputs_.push_back(TapeInternals::index_of(tape_, ValueAccess::node(xs[k])));
         floor = std::min(floor, inputs_.back());
     }
     floor_ = floor;
     for (const Entry& entry : TapeInternals::entries(tape_))
         if (entry.position > floor_ && entry.position <= root_)
-            throw Error(std::string(op_) + ": the function passes through '" + (entry.name != nullptr ? entry.name : "tensor op") +
+            throw Error(std::string(op_) + ": the function passes through '" +
+                        (entry.name != nullptr ? entry.name : "tensor op") +
                         "', a tensor op: derivatives through tensor ops need the tensor engine");
 }
 
 // Raises Error unless the node is one op with a rule (or a sum or dot), recorded under HigherOrder.
 void HessianVectorSweep::check_differentiable_twice(std::size_t i, const Node& node, HigherOrderCursor& log) const {
-    if (!log.recorded_under_guard(i)) throw_not_differentiable(op_, "was recorded without tapegrad::HigherOrder", i, node);
-    if (node.fused != 0) throw_not_differentiable(op_, "had an op folded into it after tapegrad::HigherOrder ended", i, node);
+    if (!log.recorded_under_guard(i))
+        throw_not_differentiable(op_, "was recorded without tapegrad::HigherOrder", i, node);
+    if (node.fused != 0)
+        throw_not_differentiable(op_, "had an op folded into it after tapegrad::HigherOrder ended", i, node);
     if (node.op == code_of<ops::Sum> || (node.op == code_of<ops::Dot> && node.n_edges % 2 == 0)) return;
     const DualRule rule = dual_rules[node.op];
     if (rule.partials == nullptr || rule.arity != node.n_edges)
-        throw_not_differentiable(op_, node.op >= ScalarOps::count ? "is a ScalarOp, which has no second derivative"
+        throw_not_differentiable(op_,
+                                 node.op >= ScalarOps::count ? "is a ScalarOp, which has no second derivative"
                                                              : "has partials its op's rule does not give",
                                  i, node);
 }

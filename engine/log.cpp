@@ -12,8 +12,8 @@ namespace tapegrad {
 spdlog::logger& logger() {
     static std::shared_ptr<spdlog::logger> instance = [] {
         if (auto existing = spdlog::get("tapegrad")) return existing;
-        auto made = std::make_shared<spdlog::logger>(
-            "tapegrad", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+        auto made =
+            std::make_shared<spdlog::logger>("tapegrad", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
         const char* level = std::getenv("TAPEGRAD_LOG");
         made->set_level(level != nullptr ? spdlog::level::from_str(level) : spdlog::level::off);
         return made;

@@ -3,8 +3,8 @@
 // OpenBLAS alone.
 #include <dlfcn.h>
 
-#include "tapegrad/detail/gemm.hpp"
 #include <spdlog/spdlog.h>
+#include "tapegrad/detail/gemm.hpp"
 
 #include "tapegrad/log.hpp"
 
@@ -27,7 +27,8 @@ OneDnn* load() {
         d->omp_get_max_threads = reinterpret_cast<int (*)()>(dlsym(omp, "omp_get_max_threads"));
         d->omp_set_num_threads = reinterpret_cast<void (*)(int)>(dlsym(omp, "omp_set_num_threads"));
     }
-    if (d->sgemm == nullptr || version == nullptr || (d->omp_get_max_threads == nullptr) != (d->omp_set_num_threads == nullptr)) {
+    if (d->sgemm == nullptr || version == nullptr ||
+        (d->omp_get_max_threads == nullptr) != (d->omp_set_num_threads == nullptr)) {
         logger().info("GEMM: libdnnl.so.2 found but not usable (missing symbols); staying on OpenBLAS");
         delete d;
         return nullptr;

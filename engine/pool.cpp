@@ -34,7 +34,8 @@ void release_free_buffers(BufferPools* pools) noexcept {
 }  // namespace detail
 
 detail::BufferPools& Tape::buffer_pools() {
-    if (!buffer_pools_) [[unlikely]] buffer_pools_.reset(new detail::BufferPools);
+    if (!buffer_pools_) [[unlikely]]
+        buffer_pools_.reset(new detail::BufferPools);
     return *buffer_pools_;
 }
 

@@ -38,7 +38,8 @@ Value ScalarOp::operator()(double value, std::span<const Value> parents, std::sp
     detail::check_forward(*tape, op, value);
     const auto n = tape->grad_enabled() ? static_cast<std::uint32_t>(parents.size()) : 0u;
     detail::Node* node = tape->record(value, code_, n);
-    for (std::uint32_t k = 0; k < n; ++k) node->edges[k] = detail::Edge{partials[k], &detail::V::node(parents[k])->grad};
+    for (std::uint32_t k = 0; k < n; ++k)
+        node->edges[k] = detail::Edge{partials[k], &detail::V::node(parents[k])->grad};
     return detail::V::result(node, *tape, value);
 }
 

@@ -9,7 +9,8 @@ namespace tapegrad {
 const char* dtype_name(DType dtype) { return dtype == DType::f32 ? "float32" : "float64"; }
 std::size_t dtype_size(DType dtype) { return dtype == DType::f32 ? 4 : 8; }
 
-Shape::Shape(std::initializer_list<std::int64_t> sizes) : Shape(std::span<const std::int64_t>(sizes.begin(), sizes.size())) {}
+Shape::Shape(std::initializer_list<std::int64_t> sizes)
+    : Shape(std::span<const std::int64_t>(sizes.begin(), sizes.size())) {}
 
 Shape::Shape(std::span<const std::int64_t> sizes) {
     if (sizes.size() > static_cast<std::size_t>(kMaxDims))

@@ -6,8 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include "tapegrad/anomaly.hpp"
-#include "tapegrad/log.hpp"
 #include "tapegrad/detail/op_table.hpp"  // the op names, for anomaly messages
+#include "tapegrad/log.hpp"
 
 #include "fp_control.hpp"
 
@@ -28,7 +28,8 @@ thread_local Tape* current_override = nullptr;  // set by CurrentTape
 }  // namespace
 
 Tape& Tape::current() {
-    if (current_override != nullptr) [[unlikely]] return *current_override;
+    if (current_override != nullptr) [[unlikely]]
+        return *current_override;
     thread_local Tape tape;
     return tape;
 }
@@ -37,7 +38,8 @@ CurrentTape::CurrentTape(Tape& tape) : previous_(current_override) { current_ove
 CurrentTape::~CurrentTape() { current_override = previous_; }
 
 void Tape::clear() {
-    logger().trace("tape clear: {} ops in {} nodes, {} edges, generation {}", op_count(), node_count(), edge_count(), generation_);
+    logger().trace("tape clear: {} ops in {} nodes, {} edges, generation {}", op_count(), node_count(), edge_count(),
+                   generation_);
     nodes_.rewind();
     edges_.rewind();
     entries_.clear();
@@ -123,7 +125,8 @@ void Tape::sweep(std::size_t node_end, std::size_t entry_end) {
         const detail::Entry& entry = entries_[k];
         sweep_nodes(entry.position, node_end);
         entry.backward(entry.data);
-        if (entry_hook_ != nullptr) [[unlikely]] entry_hook_(entry_hook_context_, k);
+        if (entry_hook_ != nullptr) [[unlikely]]
+            entry_hook_(entry_hook_context_, k);
         node_end = entry.position;
     }
     sweep_nodes(0, node_end);
@@ -139,13 +142,14 @@ void Tape::sweep(std::size_t node_end, std::size_t entry_end) {
 // a register (starting from what memory held, in the same order of additions as through memory,
 // so the sums are bitwise the same) and stored once when the sweep reaches that node.
 void Tape::sweep_nodes(std::size_t begin, std::size_t end) {
-    if (detail::anomaly_mode()) [[unlikely]] return sweep_nodes_checked(begin, end);
+    if (detail::anomaly_mode()) [[unlikely]]
+        return sweep_nodes_checked(begin, end);
     const std::size_t per = nodes_.chunk_size();  // every node chunk is full but the last
     while (end > begin) {
         const std::size_t c = (end - 1) / per, base = c * per;
         const std::size_t lo = begin > base ? begin - base : 0;
         detail::Node* chunk = nodes_.chunk_data(c);
-        double carry = 0.0;    // the next node's grad, if carried
+        double carry = 0.0;  // the next node's grad, if carried
         bool carried = false;
         for (std::size_t i = end - base; i-- > lo;) {
             double g = chunk[i].grad;
@@ -187,7 +191,9 @@ void Tape::sweep_nodes_checked(std::size_t begin, std::size_t end) {
     }
 }
 
-NoGrad::NoGrad() : tape_(Tape::current()), was_enabled_(tape_.grad_enabled_) { tape_.set_modes(false, tape_.higher_order_); }
+NoGrad::NoGrad() : tape_(Tape::current()), was_enabled_(tape_.grad_enabled_) {
+    tape_.set_modes(false, tape_.higher_order_);
+}
 NoGrad::~NoGrad() { tape_.set_modes(was_enabled_, tape_.higher_order_); }
 
 HigherOrder::HigherOrder() : HigherOrder(Tape::current()) {}

@@ -15,8 +15,7 @@ Tensor new_leaf(const Shape& shape, DType dtype, bool requires_grad) {
     return TensorAccess::adopt_leaf(new TensorImpl(dtype, shape, requires_grad));  // storage starts zeroed
 }
 
-template <class F>
-Tensor make_leaf(const Shape& shape, DType dtype, bool requires_grad, F&& value_at) {
+template <class F> Tensor make_leaf(const Shape& shape, DType dtype, bool requires_grad, F&& value_at) {
     Tensor out = new_leaf(shape, dtype, requires_grad);
     TensorImpl* t = detail::impl_of(out, "tensor");
     detail::dispatch(dtype, [&]<class T>() {
@@ -50,8 +49,12 @@ Tensor Tensor::from(const Tensor& src, bool requires_grad) {
     return out;
 }
 
-Tensor Tensor::zeros(const Shape& shape, DType dtype, bool requires_grad) { return new_leaf(shape, dtype, requires_grad); }
-Tensor Tensor::ones(const Shape& shape, DType dtype, bool requires_grad) { return full(shape, 1.0, dtype, requires_grad); }
+Tensor Tensor::zeros(const Shape& shape, DType dtype, bool requires_grad) {
+    return new_leaf(shape, dtype, requires_grad);
+}
+Tensor Tensor::ones(const Shape& shape, DType dtype, bool requires_grad) {
+    return full(shape, 1.0, dtype, requires_grad);
+}
 Tensor Tensor::full(const Shape& shape, double value, DType dtype, bool requires_grad) {
     return make_leaf(shape, dtype, requires_grad, [&](std::int64_t) { return value; });
 }

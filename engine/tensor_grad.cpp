@@ -18,10 +18,12 @@ Tensor grad_view(Tape& tape, const TensorImpl& t) {
 void Tensor::backward() const {
     TensorImpl* t = impl("backward");
     if (t->numel != 1)
-        detail::tensor_error("backward", "only a one-element tensor can start backward, got shape " + detail::shape_str(t));
+        detail::tensor_error("backward",
+                             "only a one-element tensor can start backward, got shape " + detail::shape_str(t));
     if (!t->requires_grad)
-        detail::tensor_error("backward", "the tensor does not require grad (no operand requires grad, or it was made "
-                                         "under NoGrad)");
+        detail::tensor_error("backward",
+                             "the tensor does not require grad (no operand requires grad, or it was made "
+                             "under NoGrad)");
     if (t->leaf) {
         detail::dispatch(t->dtype, [&]<class T>() { *t->grad_ptr<T>() += T(1); });
         return;

@@ -80,7 +80,8 @@ bool Tensor::is_leaf() const { return impl("is_leaf")->leaf; }
 Tensor& Tensor::set_requires_grad(bool requires_grad) {
     TensorImpl* t = impl("set_requires_grad");
     if (!t->leaf)
-        detail::tensor_error("set_requires_grad", "only leaves (tensors made by factories) can change it; this is an op result");
+        detail::tensor_error("set_requires_grad",
+                             "only leaves (tensors made by factories) can change it; this is an op result");
     t->requires_grad = requires_grad;
     return *this;
 }

@@ -67,7 +67,8 @@ TensorImpl::TensorImpl(Tape& on, DType type, const Shape& shape, bool wants_grad
 
 TensorImpl::TensorImpl(Tape& on, const TensorImpl& base, const Shape& shape, const std::int64_t* view_strides,
                        std::int64_t offset, bool wants_grad)
-    : TensorImpl(base.dtype, shape, static_cast<char*>(base.data) + offset * static_cast<std::int64_t>(dtype_size(base.dtype)),
+    : TensorImpl(base.dtype, shape,
+                 static_cast<char*>(base.data) + offset * static_cast<std::int64_t>(dtype_size(base.dtype)),
                  view_strides) {
     requires_grad = wants_grad;
     tape = &on;

@@ -28,10 +28,13 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
         const std::int64_t s = o->sizes[o->ndim - 1 - d];
         ok = s == 1 || s == t->sizes[t->ndim - 1 - d];
     }
-    if (!ok) detail::tensor_error("add_", "shape " + detail::shape_str(o) + " does not broadcast to " + detail::shape_str(t));
+    if (!ok)
+        detail::tensor_error("add_",
+                             "shape " + detail::shape_str(o) + " does not broadcast to " + detail::shape_str(t));
     // Read `other` in place when it already has t's type and a contiguous layout (an optimizer's
     // p.add_(p.grad(), -lr)) and is not a view overlapping t; otherwise read a converted copy.
-    const bool overlaps = o->storage != nullptr && o->storage == t->storage && !(o->data == t->data && o->numel == t->numel);
+    const bool overlaps =
+        o->storage != nullptr && o->storage == t->storage && !(o->data == t->data && o->numel == t->numel);
     const bool direct = o->dtype == t->dtype && o->contiguous() && !overlaps;
     Tape& tape = Tape::current();
     detail::Scratch conv(tape, direct ? 0 : static_cast<std::size_t>(o->numel) * dtype_size(t->dtype));
@@ -45,13 +48,14 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
         const T a = static_cast<T>(alpha);
         T* const base[2] = {t->ptr<T>(), source_layout.ptr<T>()};
         const std::int64_t* const st[2] = {t->strides, os};
-        detail::for_each_row<T, 2>(t->ndim, t->sizes, base, st, [a](T* const* p, const std::int64_t* s, std::int64_t n) {
-            if (s[0] == 1 && s[1] == 1) {  // the common case: same shape, both contiguous
-                for (std::int64_t i = 0; i < n; ++i) p[0][i] += a * p[1][i];
-                return;
-            }
-            for (std::int64_t i = 0; i < n; ++i) p[0][i * s[0]] += a * p[1][i * s[1]];
-        });
+        detail::for_each_row<T, 2>(t->ndim, t->sizes, base, st,
+                                   [a](T* const* p, const std::int64_t* s, std::int64_t n) {
+                                       if (s[0] == 1 && s[1] == 1) {  // the common case: same shape, both contiguous
+                                           for (std::int64_t i = 0; i < n; ++i) p[0][i] += a * p[1][i];
+                                           return;
+                                       }
+                                       for (std::int64_t i = 0; i < n; ++i) p[0][i * s[0]] += a * p[1][i * s[1]];
+                                   });
     });
     return *this;
 }
@@ -67,7 +71,8 @@ Tensor& Tensor::mul_(double factor) {
 
 Tensor& Tensor::fill_(double value) {
     TensorImpl* t = in_place_target(*this, "fill_");
-    detail::dispatch(t->dtype, [&]<class T>() { std::fill(t->ptr<T>(), t->ptr<T>() + t->numel, static_cast<T>(value)); });
+    detail::dispatch(t->dtype,
+                     [&]<class T>() { std::fill(t->ptr<T>(), t->ptr<T>() + t->numel, static_cast<T>(value)); });
     return *this;
 }
 
@@ -75,8 +80,8 @@ Tensor& Tensor::copy_(const Tensor& src) {
     TensorImpl* t = in_place_target(*this, "copy_");
     const TensorImpl* s = src.impl("copy_");
     if (s->numel != t->numel)
-        detail::tensor_error("copy_", "source shape " + detail::shape_str(s) + " has a different number of elements than " +
-                                          detail::shape_str(t));
+        detail::tensor_error("copy_", "source shape " + detail::shape_str(s) +
+                                          " has a different number of elements than " + detail::shape_str(t));
     detail::copy_to_contiguous(s, t->data, t->dtype);
     return *this;
 }

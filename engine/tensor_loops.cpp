@@ -20,8 +20,7 @@ void broadcast_strides(const TensorImpl* from, int to_ndim, std::int64_t* stride
 }
 
 namespace {
-template <class S, class D>
-void convert_rows(const TensorImpl* src, void* dst) {
+template <class S, class D> void convert_rows(const TensorImpl* src, void* dst) {
     std::int64_t dst_strides[kMaxDims], src_b[kMaxDims], dst_b[kMaxDims];
     contiguous_strides(src->ndim, src->sizes, dst_strides);
     for (int d = 0; d < src->ndim; ++d) {

@@ -52,7 +52,8 @@ void check_finite(const TensorImpl* t, bool grad, const char* pass, const Tape& 
         for_each_row<T, 1>(t->ndim, t->sizes, base, strides, [&](T* const* p, const std::int64_t* s, std::int64_t n) {
             for (std::int64_t i = 0; i < n; ++i)
                 if (!std::isfinite(p[0][i * s[0]])) [[unlikely]]
-                    throw_anomaly(pass, tape.entry_name(entry), entry, static_cast<double>(p[0][i * s[0]]), "tensor op");
+                    throw_anomaly(pass, tape.entry_name(entry), entry, static_cast<double>(p[0][i * s[0]]),
+                                  "tensor op");
         });
     });
 }

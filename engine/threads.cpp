@@ -10,8 +10,8 @@
 
 #include <cblas.h>
 
-#include "tapegrad/error.hpp"
 #include "tapegrad/detail/tensor_loops.hpp"
+#include "tapegrad/error.hpp"
 
 #include "fp_control.hpp"
 

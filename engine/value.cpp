@@ -20,12 +20,11 @@ void throw_stale(const char* op, std::uint64_t recorded, std::uint64_t now) {
 }
 
 void throw_empty(const char* op) {
-    throw Error(std::string(op) + ": empty Value (default-constructed and never assigned, or consumed by an op as std::move(value))");
+    throw Error(std::string(op) +
+                ": empty Value (default-constructed and never assigned, or consumed by an op as std::move(value))");
 }
 
-void throw_mixed_tapes(const char* op) {
-    throw Error(std::string(op) + ": operands were recorded on different tapes");
-}
+void throw_mixed_tapes(const char* op) { throw Error(std::string(op) + ": operands were recorded on different tapes"); }
 
 void throw_size_mismatch(const char* op, std::size_t a, std::size_t b) {
     throw Error(std::string(op) + ": operand sizes differ: " + std::to_string(a) + " vs " + std::to_string(b));

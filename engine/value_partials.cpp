@@ -17,13 +17,11 @@ void assign(ValuePartial& out, double constant) {
 }
 void assign(ValuePartial& out, Value&& value) { out.value = std::move(value); }
 
-template <class Op>
-void rebuild_unary(const Value* parents, const Value& y, double c, ValuePartial* out) {
+template <class Op> void rebuild_unary(const Value* parents, const Value& y, double c, ValuePartial* out) {
     assign(out[0], Op::partial(parents[0], y, c));
 }
 
-template <class Op>
-void rebuild_binary(const Value* parents, const Value& y, double, ValuePartial* out) {
+template <class Op> void rebuild_binary(const Value* parents, const Value& y, double, ValuePartial* out) {
     assign(out[0], Op::da(parents[0], parents[1], y));
     assign(out[1], Op::db(parents[0], parents[1], y));
 }

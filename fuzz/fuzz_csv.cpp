@@ -13,7 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         const tapegrad::data::Dataset d = tapegrad::data::read_csv(in, "y", "<fuzz>", 50);
         if (d.x.size() != d.size() * d.features) __builtin_trap();
-        if (d.task == tapegrad::data::Task::regression ? d.t.size() != d.size() : d.y.size() != d.size()) __builtin_trap();
+        if (d.task == tapegrad::data::Task::regression ? d.t.size() != d.size() : d.y.size() != d.size())
+            __builtin_trap();
         for (int label : d.y)
             if (label < 0 || label >= d.classes) __builtin_trap();
         // The same text without a header: index-named columns, or an Error.

@@ -37,8 +37,8 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {
     std::vector<std::int64_t> ints(v.size());
     for (std::size_t i = 0; i < v.size(); ++i) {
         if (v[i] != std::floor(v[i]))
-            detail::tensor_error("cross_entropy", "label " + std::to_string(v[i]) + " at position " + std::to_string(i) +
-                                                      " is not a whole number");
+            detail::tensor_error("cross_entropy", "label " + std::to_string(v[i]) + " at position " +
+                                                      std::to_string(i) + " is not a whole number");
         ints[i] = static_cast<std::int64_t>(v[i]);
     }
     return cross_entropy(logits, std::span<const std::int64_t>(ints));

@@ -71,7 +71,8 @@ void Module::load_state(const Checkpoint& arrays) {
 
 Linear::Linear(std::int64_t in, std::int64_t out, bool bias, DType dtype, Generator& gen) : in_(in), out_(out) {
     if (in < 1 || out < 1)
-        throw Error("Linear: in and out must be at least 1, got in=" + std::to_string(in) + ", out=" + std::to_string(out));
+        throw Error("Linear: in and out must be at least 1, got in=" + std::to_string(in) +
+                    ", out=" + std::to_string(out));
     const double bound = kaiming_uniform_bound(in);
     std::vector<double> w(static_cast<std::size_t>(in * out));
     for (double& v : w) v = uniform(gen, -bound, bound);
@@ -92,12 +93,15 @@ Tensor Linear::forward(const Tensor& x) {
 }
 
 std::string Linear::describe() const {
-    return "Linear(in=" + std::to_string(in_) + ", out=" + std::to_string(out_) + (bias_.defined() ? "" : ", bias=false") + ")";
+    return "Linear(in=" + std::to_string(in_) + ", out=" + std::to_string(out_) +
+           (bias_.defined() ? "" : ", bias=false") + ")";
 }
 
 // ---- Sequential
 
-void Sequential::push_back(std::shared_ptr<Module> m) { register_module(std::to_string(children().size()), std::move(m)); }
+void Sequential::push_back(std::shared_ptr<Module> m) {
+    register_module(std::to_string(children().size()), std::move(m));
+}
 
 Tensor Sequential::forward(const Tensor& x) {
     Tensor h = x;

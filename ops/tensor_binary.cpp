@@ -36,17 +36,14 @@ void promote(Tensor& a, Tensor& b, const char* op) {
 
 namespace {
 
-template <class Op>
-struct Binary : OpData<2> {
-    template <class T>
-    void backward(const T* gy, T* ga, T* gb) const {
+template <class Op> struct Binary : OpData<2> {
+    template <class T> void backward(const T* gy, T* ga, T* gb) const {
         if (ga != nullptr) side<true>(gy, ga);
         if (gb != nullptr) side<false>(gy, gb);
     }
 
     // g (the grad of a when kA, else of b) += gy * dy/da (or dy/db).
-    template <bool kA, class T>
-    void side(const T* gy, T* g) const {
+    template <bool kA, class T> void side(const T* gy, T* g) const {
         const TensorImpl* a = in[0];
         const TensorImpl* b = in[1];
         const TensorImpl* self = kA ? a : b;
@@ -84,8 +81,7 @@ struct Binary : OpData<2> {
     }
 };
 
-template <class Op>
-Tensor binary(const Tensor& x, const Tensor& z) {
+template <class Op> Tensor binary(const Tensor& x, const Tensor& z) {
     Tensor a = x, b = z;
     promote(a, b, Op::name);
     OpRecorder rec(Op::name, a, b);

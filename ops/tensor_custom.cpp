@@ -14,7 +14,8 @@ namespace tapegrad {
 
 const Tensor& TensorOpContext::saved(std::size_t i) const {
     if (i >= saved_.size())
-        detail::tensor_error(op_, "saved(" + std::to_string(i) + ") asks for a tensor the forward did not save (it saved " +
+        detail::tensor_error(op_, "saved(" + std::to_string(i) +
+                                      ") asks for a tensor the forward did not save (it saved " +
                                       std::to_string(saved_.size()) + ")");
     return saved_[i];
 }
@@ -46,7 +47,9 @@ struct CustomOp : OpData<kAnyInputs> {
             TensorImpl* x = in[k];
             if (!grads[k].defined() || !x->requires_grad) continue;
             const TensorImpl* g = impl_of(grads[k], calls->name);
-            dispatch(x->dtype, [&]<class T>() { add_to_contiguous<T>(g->ndim, g->sizes, g->ptr<T>(), g->strides, x->grad_ptr<T>()); });
+            dispatch(x->dtype, [&]<class T>() {
+                add_to_contiguous<T>(g->ndim, g->sizes, g->ptr<T>(), g->strides, x->grad_ptr<T>());
+            });
         }
     }
 
@@ -57,8 +60,9 @@ struct CustomOp : OpData<kAnyInputs> {
             tensor_error(calls->name, "backward returned a gradient of shape " + shape_str(g) + " " + which +
                                           ", whose shape is " + shape_str(x));
         if (g->dtype != x->dtype)
-            tensor_error(calls->name, "backward returned a " + std::string(dtype_name(g->dtype)) + " gradient " + which +
-                                          ", which is " + dtype_name(x->dtype) + " (shape " + shape_str(x) + ")");
+            tensor_error(calls->name, "backward returned a " + std::string(dtype_name(g->dtype)) + " gradient " +
+                                          which + ", which is " + dtype_name(x->dtype) + " (shape " + shape_str(x) +
+                                          ")");
     }
 };
 
@@ -90,9 +94,11 @@ Tensor apply_custom(const CustomOpCalls& calls, std::span<const Tensor> inputs) 
     // The output is a view of what forward returned, with a grad of its own.
     TensorImpl* out = new_view(tape, *yi, yi->shape(), yi->strides, 0, requires_grad);
     if (!requires_grad) return TensorAccess::wrap_result(out, tape);
-    auto** kept = static_cast<TensorImpl**>(tape.arena().allocate(impls.size() * sizeof(TensorImpl*), alignof(TensorImpl*)));
+    auto** kept =
+        static_cast<TensorImpl**>(tape.arena().allocate(impls.size() * sizeof(TensorImpl*), alignof(TensorImpl*)));
     std::copy(impls.begin(), impls.end(), kept);
-    return finish_op<CustomOp>(tape, op, out, out, std::span<TensorImpl* const>(kept, impls.size()), calls, std::move(ctx));
+    return finish_op<CustomOp>(tape, op, out, out, std::span<TensorImpl* const>(kept, impls.size()), calls,
+                               std::move(ctx));
 }
 
 }  // namespace detail

@@ -19,8 +19,7 @@ namespace tapegrad::detail {
 namespace {
 
 struct BceWithLogits : OpData<2> {
-    template <class T>
-    void backward(const T* gy, T* gx, T* gt) const {
+    template <class T> void backward(const T* gy, T* gx, T* gt) const {
         const TensorImpl* x = in[0];
         const TensorImpl* t = in[1];
         const T g = *gy / static_cast<T>(x->numel);
@@ -43,8 +42,7 @@ struct CrossEntropy : OpData<1> {
         labels = kept;
     }
 
-    template <class T>
-    void backward(const T* gy, T* gx) const {
+    template <class T> void backward(const T* gy, T* gx) const {
         const TensorImpl* x = in[0];
         const std::int64_t n = x->sizes[0], c = x->sizes[1];
         const double g = static_cast<double>(*gy) / static_cast<double>(n);
@@ -114,7 +112,8 @@ Tensor cross_entropy(const Tensor& logits, std::span<const std::int64_t> labels)
         for (std::int64_t i = 0; i < n; ++i) {
             const T* row = xp + i * c;
             const auto [m, s] = max_and_exp_sum(row, c, 1);
-            total += static_cast<double>(m) + std::log(s) - static_cast<double>(row[labels[static_cast<std::size_t>(i)]]);
+            total +=
+                static_cast<double>(m) + std::log(s) - static_cast<double>(row[labels[static_cast<std::size_t>(i)]]);
         }
         *out->ptr<T>() = static_cast<T>(total / static_cast<double>(n));
     });

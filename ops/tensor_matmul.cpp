@@ -17,8 +17,7 @@ namespace {
 
 // A batch of rows x cols matrices as the BLAS sees it: element (i, j) of matrix q is at
 // p + q*batch + (trans ? j*ld + i : i*ld + j).
-template <class T>
-struct Operand {
+template <class T> struct Operand {
     const T* p = nullptr;
     bool trans = false;
     std::int64_t ld = 1;
@@ -27,8 +26,7 @@ struct Operand {
 };
 
 // The matrices of t (2-d or 3-d) in place if its strides allow it, else copied to `scratch`.
-template <class T>
-Operand<T> operand(Tape& tape, const TensorImpl* t, Scratch*& scratch, unsigned char* room) {
+template <class T> Operand<T> operand(Tape& tape, const TensorImpl* t, Scratch*& scratch, unsigned char* room) {
     Operand<T> o;
     const int nd = t->ndim;
     o.rows = t->sizes[nd - 2];
@@ -67,14 +65,12 @@ struct MaybeScratch {
     }
 };
 
-template <class T>
-Operand<T> operand(Tape& tape, const TensorImpl* t, MaybeScratch& ms) {
+template <class T> Operand<T> operand(Tape& tape, const TensorImpl* t, MaybeScratch& ms) {
     return operand<T>(tape, t, ms.s, ms.room);
 }
 
 // The same operand, transposed (its matrices read as cols x rows).
-template <class T>
-Operand<T> transposed(Operand<T> o) {
+template <class T> Operand<T> transposed(Operand<T> o) {
     o.trans = !o.trans;
     std::swap(o.rows, o.cols);
     return o;
@@ -89,7 +85,8 @@ void batched(std::int64_t batches, const Operand<T>& a, const Operand<T>& b, T b
     if (m == 0 || n == 0) return;
     if (k == 0) {
         if (beta == T(0))
-            for (std::int64_t q = 0; q < (c_batch == 0 ? 1 : batches); ++q) std::fill(c + q * c_batch, c + q * c_batch + m * n, T(0));
+            for (std::int64_t q = 0; q < (c_batch == 0 ? 1 : batches); ++q)
+                std::fill(c + q * c_batch, c + q * c_batch + m * n, T(0));
         return;
     }
     if (batches > 1 && b.batch == 0 && !a.trans && a.batch == m * a.ld && c_batch == m * n) {
@@ -105,8 +102,7 @@ void batched(std::int64_t batches, const Operand<T>& a, const Operand<T>& b, T b
 struct Matmul : OpData<2> {
     std::int64_t batches;
 
-    template <class T>
-    void backward(const T* gy, T* ga, T* gb) const {
+    template <class T> void backward(const T* gy, T* ga, T* gb) const {
         const TensorImpl* a = in[0];
         const TensorImpl* b = in[1];
         Tape& tape = *out->tape;

@@ -29,8 +29,7 @@ struct SumBackward : OpData<1> {
     Lanes l;
     double scale;
 
-    template <class T>
-    void backward(const T* gy, T* gx) const {
+    template <class T> void backward(const T* gy, T* gx) const {
         const T s = static_cast<T>(scale);
         const Lanes lay = l;
         for (std::int64_t o = 0; o < lay.outer; ++o)
@@ -102,8 +101,7 @@ Tensor sum_like(const Tensor& x0, const char* op, int dim, bool all, bool keepdi
 struct MaxBackward : OpData<1> {
     const std::int64_t* where;
 
-    template <class T>
-    void backward(const T* gy, T* gx) const {
+    template <class T> void backward(const T* gy, T* gx) const {
         if (where != nullptr) {
             for (std::int64_t j = 0; j < out->numel; ++j) gx[where[j]] += gy[j];
             return;
@@ -172,6 +170,8 @@ Tensor Tensor::max() const {
     return detail::max_like(*this, "max", 0, true, false, false);
 }
 Tensor Tensor::max(int dim, bool keepdim) const { return detail::max_like(*this, "max", dim, false, keepdim, false); }
-Tensor Tensor::argmax(int dim, bool keepdim) const { return detail::max_like(*this, "argmax", dim, false, keepdim, true); }
+Tensor Tensor::argmax(int dim, bool keepdim) const {
+    return detail::max_like(*this, "argmax", dim, false, keepdim, true);
+}
 
 }  // namespace tapegrad

@@ -22,8 +22,7 @@ struct ViewBackward : OpData<1> {
         std::copy(grad_strides, grad_strides + out->ndim, strides);
     }
 
-    template <class T>
-    void backward(const T* gy, T* gx) const {
+    template <class T> void backward(const T* gy, T* gx) const {
         add_strided<T>(out->ndim, out->sizes, gy, gx, offset, strides);
     }
 };
@@ -47,14 +46,13 @@ Tensor copy_of(const Tensor& x, const char* op, const Shape& shape) {
 
 std::int64_t resolve_index(const char* op, std::int64_t i, std::int64_t size, int dim) {
     if (i < -size || i >= size)
-        tensor_error(op, "index " + std::to_string(i) + " is out of range for dim " + std::to_string(dim) + " of size " +
-                             std::to_string(size));
+        tensor_error(op, "index " + std::to_string(i) + " is out of range for dim " + std::to_string(dim) +
+                             " of size " + std::to_string(size));
     return i < 0 ? i + size : i;
 }
 
 // Copies src (any strides) into dst at dst_offset with dst_strides, same type.
-template <class T>
-void copy_strided(const TensorImpl* src, T* dst, const std::int64_t* dst_strides) {
+template <class T> void copy_strided(const TensorImpl* src, T* dst, const std::int64_t* dst_strides) {
     T* const base[2] = {src->ptr<T>(), dst};
     const std::int64_t* const st[2] = {src->strides, dst_strides};
     for_each_row<T, 2>(src->ndim, src->sizes, base, st, [](T* const* p, const std::int64_t* s, std::int64_t n) {
@@ -86,8 +84,7 @@ struct Cat : OpData<kAnyInputs> {
     Cat(TensorImpl* result, std::span<TensorImpl* const> inputs, const std::int64_t* along, int d)
         : OpData(result, inputs), offsets(along), dim(d) {}
 
-    template <class T>
-    void backward(const T* gy) const {
+    template <class T> void backward(const T* gy) const {
         for (std::size_t k = 0; k < in.size(); ++k) {
             TensorImpl* x = in[k];
             T* gx = grad_of<T>(x);
@@ -151,7 +148,8 @@ Tensor Tensor::permute(const Shape& dims) const {
     detail::contiguous_strides(in->ndim, in->sizes, cs);
     for (int d = 0; d < dims.size(); ++d) {
         const int p = detail::wrap_dim(op, static_cast<int>(dims[d]), in->ndim);
-        if (seen[p]) detail::tensor_error(op, dims.str() + " is not a permutation of the dims of " + detail::shape_str(in));
+        if (seen[p])
+            detail::tensor_error(op, dims.str() + " is not a permutation of the dims of " + detail::shape_str(in));
         seen[p] = true;
         s.push_back(in->sizes[p]);
         ds[d] = in->strides[p];
@@ -301,7 +299,8 @@ Tensor Tensor::to(DType dtype) const {
 
 Tensor Tensor::detach() const {
     const TensorImpl* in = impl("detach");
-    if (in->leaf) return TensorAccess::adopt_leaf(new TensorImpl(*in->storage, in->dtype, in->shape(), in->data, in->strides));
+    if (in->leaf)
+        return TensorAccess::adopt_leaf(new TensorImpl(*in->storage, in->dtype, in->shape(), in->data, in->strides));
     return TensorAccess::wrap_result(detail::new_view(*tape_, *in, in->shape(), in->strides, 0, false), *tape_);
 }
 

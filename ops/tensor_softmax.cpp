@@ -14,12 +14,10 @@
 namespace tapegrad::detail {
 namespace {
 
-template <bool kLog>
-struct Softmax : OpData<1> {
+template <bool kLog> struct Softmax : OpData<1> {
     Lanes l;
 
-    template <class T>
-    void backward(const T* gy, T* gx) const {
+    template <class T> void backward(const T* gy, T* gx) const {
         const T* y = out->ptr<T>();
         const Lanes lay = l;
         for (std::int64_t o = 0; o < lay.outer; ++o)
@@ -28,7 +26,8 @@ struct Softmax : OpData<1> {
                 double dot = 0.0;
                 for (std::int64_t k = 0; k < lay.n; ++k) {
                     const std::int64_t at = base + k * lay.inner;
-                    dot += kLog ? static_cast<double>(gy[at]) : static_cast<double>(gy[at]) * static_cast<double>(y[at]);
+                    dot +=
+                        kLog ? static_cast<double>(gy[at]) : static_cast<double>(gy[at]) * static_cast<double>(y[at]);
                 }
                 const T s = static_cast<T>(dot);
                 for (std::int64_t k = 0; k < lay.n; ++k) {
@@ -39,8 +38,7 @@ struct Softmax : OpData<1> {
     }
 };
 
-template <bool kLog>
-Tensor softmax_along(const Tensor& x0, int dim) {
+template <bool kLog> Tensor softmax_along(const Tensor& x0, int dim) {
     constexpr const char* op = kLog ? "log_softmax" : "softmax";
     const int d = wrap_dim(op, dim, impl_of(x0, op)->ndim);
     const Tensor x = x0.contiguous();
@@ -61,7 +59,8 @@ Tensor softmax_along(const Tensor& x0, int dim) {
                 } else {
                     const double inv = 1.0 / s;
                     for (std::int64_t k = 0; k < l.n; ++k)
-                        y[base + k * l.inner] = static_cast<T>(std::exp(static_cast<double>(xp[base + k * l.inner] - m)) * inv);
+                        y[base + k * l.inner] =
+                            static_cast<T>(std::exp(static_cast<double>(xp[base + k * l.inner] - m)) * inv);
                 }
             }
     });

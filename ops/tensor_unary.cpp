@@ -10,13 +10,11 @@
 namespace tapegrad::detail {
 namespace {
 
-template <class Op>
-struct Unary : OpData<1> {
+template <class Op> struct Unary : OpData<1> {
     double c;
 
     // gx += gy * dy/dx; x is read through its strides, y, gy and gx are contiguous.
-    template <class T>
-    void backward(const T* gy, T* gx) const {
+    template <class T> void backward(const T* gy, T* gx) const {
         const TensorImpl* x_impl = in[0];
         const T k = static_cast<T>(c);
         const T* y = out->ptr<T>();
@@ -31,15 +29,15 @@ struct Unary : OpData<1> {
         contiguous_strides(x_impl->ndim, x_impl->sizes, cs);
         T* const base[4] = {const_cast<T*>(x), const_cast<T*>(y), const_cast<T*>(gy), gx};
         const std::int64_t* const st[4] = {x_impl->strides, cs, cs, cs};
-        for_each_row<T, 4>(x_impl->ndim, x_impl->sizes, base, st, [k](T* const* p, const std::int64_t* s, std::int64_t n) {
-            for (std::int64_t i = 0; i < n; ++i)
-                p[3][i * s[3]] += p[2][i * s[2]] * Op::partial(p[0][i * s[0]], p[1][i * s[1]], k);
-        });
+        for_each_row<T, 4>(x_impl->ndim, x_impl->sizes, base, st,
+                           [k](T* const* p, const std::int64_t* s, std::int64_t n) {
+                               for (std::int64_t i = 0; i < n; ++i)
+                                   p[3][i * s[3]] += p[2][i * s[2]] * Op::partial(p[0][i * s[0]], p[1][i * s[1]], k);
+                           });
     }
 };
 
-template <class Op>
-Tensor unary(const Tensor& x, double c = 0.0) {
+template <class Op> Tensor unary(const Tensor& x, double c = 0.0) {
     OpRecorder rec(Op::name, x);
     const TensorImpl* in = rec.input(0);
     TensorImpl* out = rec.result(in->dtype, in->shape());

@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <string>
 
-#include "tapegrad/value.hpp"
-#include "tapegrad/error.hpp"
 #include "tapegrad/detail/tensor_impl.hpp"
+#include "tapegrad/error.hpp"
+#include "tapegrad/value.hpp"
 
 namespace tapegrad::optim {
 
@@ -153,15 +153,15 @@ void Optimizer::load_state(const Checkpoint& arrays) {
         throw Error("load_state: no optimizer step count (array 'optimizer.steps') in the checkpoint");
     const auto own = buffers();
     for (const SavedArray& a : arrays) {
-        const bool optimizer_array = a.name.rfind("optimizer.", 0) == 0 || a.name.rfind("sgd.", 0) == 0 ||
-                                     a.name.rfind("adam.", 0) == 0;
+        const bool optimizer_array =
+            a.name.rfind("optimizer.", 0) == 0 || a.name.rfind("sgd.", 0) == 0 || a.name.rfind("adam.", 0) == 0;
         if (!optimizer_array || &a == steps) continue;
         const auto it = std::find_if(own.begin(), own.end(), [&](const auto& b) { return a.name == b.first; });
         if (it == own.end())
             throw Error("load_state: the checkpoint holds '" + a.name + "', which this optimizer does not use");
         if (a.values.size() != numel())
-            throw Error("load_state: '" + a.name + "' holds " + std::to_string(a.values.size()) + " values, the optimizer has " +
-                        std::to_string(numel()) + " parameters");
+            throw Error("load_state: '" + a.name + "' holds " + std::to_string(a.values.size()) +
+                        " values, the optimizer has " + std::to_string(numel()) + " parameters");
     }
     steps_ = static_cast<std::size_t>(steps->values[0]);
     for (const auto& [name, buffer] : own) {

@@ -62,7 +62,8 @@ inline int next_scratch() {
 }
 
 struct Scratch {
-    fs::path dir = fs::temp_directory_path() / ("tapegrad_test_cli_" + std::to_string(::getpid()) + "_" + std::to_string(next_scratch()));
+    fs::path dir = fs::temp_directory_path() /
+                   ("tapegrad_test_cli_" + std::to_string(::getpid()) + "_" + std::to_string(next_scratch()));
     Scratch() { fs::create_directories(dir); }
     ~Scratch() { fs::remove_all(dir); }
     std::string operator/(const std::string& name) const { return (dir / name).string(); }

@@ -27,7 +27,7 @@ double eval(const Instruction& in, const std::vector<double>& v) {
         case GraphOp::neg: return -a;
 #define TAPEGRAD_GRAPH_EVAL(method, Rule) \
     case GraphOp::method: return ops::Rule::value(a, 0.0);
-        TAPEGRAD_UNARY_OPS(TAPEGRAD_GRAPH_EVAL)
+            TAPEGRAD_UNARY_OPS(TAPEGRAD_GRAPH_EVAL)
 #undef TAPEGRAD_GRAPH_EVAL
         case GraphOp::sum: return a + b + v[in.args[2]] + v[in.args[3]];
         case GraphOp::dot: return a * b + v[in.args[2]] * v[in.args[3]];

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
-#include <string>
 #include <random>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -17,11 +17,24 @@ namespace tapegrad::test {
 // The unary methods come from the op list itself (TAPEGRAD_UNARY_OPS), so a new op is drawn too.
 #define TAPEGRAD_GRAPH_OP(method, Rule) method,
 enum class GraphOp : std::uint8_t {
-    add, sub, mul, div, pow, add_c, rsub_c, mul_c, div_c, rdiv_c, pow_c, neg,
-    TAPEGRAD_UNARY_OPS(TAPEGRAD_GRAPH_OP)
-    sum, dot,
+    add,
+    sub,
+    mul,
+    div,
+    pow,
+    add_c,
+    rsub_c,
+    mul_c,
+    div_c,
+    rdiv_c,
+    pow_c,
+    neg,
+    TAPEGRAD_UNARY_OPS(TAPEGRAD_GRAPH_OP) sum,
+    dot,
     // whole expressions, whose unnamed intermediate results the engine may fuse into one node
-    fma_tanh, ratio, sigmoid_exp,
+    fma_tanh,
+    ratio,
+    sigmoid_exp,
     count
 };
 #undef TAPEGRAD_GRAPH_OP
@@ -42,7 +55,8 @@ struct RandomGraph {
 // all earlier results so nodes are reused. Domains are kept valid by construction: log, sqrt and
 // pow take (x*x + 0.5)-shaped operands built from earlier instructions, division divides by one.
 // Ops in `excluded` are never drawn.
-RandomGraph make_random_graph(std::uint64_t seed, std::size_t max_depth = 64, const std::vector<GraphOp>& excluded = {});
+RandomGraph make_random_graph(std::uint64_t seed, std::size_t max_depth = 64,
+                              const std::vector<GraphOp>& excluded = {});
 
 // How many graphs a random-graph test checks: 2,000, or TAPEGRAD_RANDOM_GRAPHS.
 inline std::size_t graphs_to_check() {
@@ -51,8 +65,7 @@ inline std::size_t graphs_to_check() {
 }
 
 // Runs one instruction on Values, or on tensors (which have no pow of a tensor).
-template <class T>
-T step(const Instruction& in, const std::vector<T>& v) {
+template <class T> T step(const Instruction& in, const std::vector<T>& v) {
     const T &a = v[in.args[0]], &b = v[in.args[1]], &c = v[in.args[2]], &d = v[in.args[3]];
     switch (in.op) {
         case GraphOp::add: return a + b;
@@ -68,7 +81,7 @@ T step(const Instruction& in, const std::vector<T>& v) {
         case GraphOp::neg: return -a;
 #define TAPEGRAD_GRAPH_STEP(method, Rule) \
     case GraphOp::method: return a.method();
-        TAPEGRAD_UNARY_OPS(TAPEGRAD_GRAPH_STEP)
+            TAPEGRAD_UNARY_OPS(TAPEGRAD_GRAPH_STEP)
 #undef TAPEGRAD_GRAPH_STEP
         case GraphOp::fma_tanh: return (a * b + c).tanh();
         case GraphOp::ratio: return (2.0 - a * b) / (c * c + 1.0);
@@ -93,8 +106,7 @@ T step(const Instruction& in, const std::vector<T>& v) {
 }
 
 // The graph's output: the sum of its last few results, so that most nodes matter.
-template <class T>
-T run(const RandomGraph& g, std::vector<T> v) {
+template <class T> T run(const RandomGraph& g, std::vector<T> v) {
     for (const Instruction& in : g.program) v.push_back(step(in, v));
     T out = v.back();
     for (std::size_t k = 2; k <= std::min<std::size_t>(v.size(), 4); ++k) out = v[v.size() - k] + out;

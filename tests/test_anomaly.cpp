@@ -23,11 +23,10 @@ TEST_CASE("anomaly mode is off by default: NaN and inf flow through silently") {
 TEST_CASE("forward: log(-1) makes a NaN") {
     Tape::current().clear();
     DetectAnomaly guard;
-    Value x = -1.0;                   // node 0
-    Value ok = x * 2.0;               // node 1
+    Value x = -1.0;      // node 0
+    Value ok = x * 2.0;  // node 1
     CHECK(ok.data() == -2.0);
-    CHECK_THROWS_WITH_AS(x.log(), doctest::Contains("anomaly: forward of 'log' (node 2 on the tape) produced"),
-                         Error);
+    CHECK_THROWS_WITH_AS(x.log(), doctest::Contains("anomaly: forward of 'log' (node 2 on the tape) produced"), Error);
     CHECK_THROWS_WITH_AS(x.log(), doctest::Contains("nan"), Error);
 }
 
@@ -45,13 +44,13 @@ TEST_CASE("forward: exp(1000) overflows to inf") {
 
 TEST_CASE("backward: sqrt at 0 has an infinite partial") {
     Tape::current().clear();
-    Value x = 0.0;                // node 0
-    Value y = x.sqrt();           // node 1: value 0, d/dx = inf
-    Value z = y * 3.0 + 1.0;      // nodes 2, 3: finite
+    Value x = 0.0;            // node 0
+    Value y = x.sqrt();       // node 1: value 0, d/dx = inf
+    Value z = y * 3.0 + 1.0;  // nodes 2, 3: finite
     {
         DetectAnomaly guard;
-        CHECK_THROWS_WITH_AS(z.backward(), doctest::Contains("anomaly: backward of 'sqrt' (node 1 on the tape) produced inf"),
-                             Error);
+        CHECK_THROWS_WITH_AS(z.backward(),
+                             doctest::Contains("anomaly: backward of 'sqrt' (node 1 on the tape) produced inf"), Error);
     }
     SUBCASE("the guard restores the previous setting") {
         CHECK_FALSE(tapegrad::anomaly_detection_enabled());
@@ -72,22 +71,21 @@ TEST_CASE("tensor ops in anomaly mode: the first non-finite forward result or ba
     using tapegrad::Tensor;
     tapegrad::Tape::current().clear();
     Tensor x = Tensor::from({1.0, -1.0, 4.0}, {3}, DType::f64, true);
-    SUBCASE("off: NaN passes silently, as in PyTorch") {
-        CHECK_NOTHROW(x.log());
-    }
+    SUBCASE("off: NaN passes silently, as in PyTorch") { CHECK_NOTHROW(x.log()); }
     SUBCASE("forward: log of a negative element names 'log' and its entry") {
         DetectAnomaly guard;
         Tensor y = x * 2.0;  // entry 0
-        CHECK_THROWS_WITH_AS(y.log(), doctest::Contains("anomaly: forward of 'log' (tensor op 1 on the tape) produced nan"),
-                             Error);
+        CHECK_THROWS_WITH_AS(
+            y.log(), doctest::Contains("anomaly: forward of 'log' (tensor op 1 on the tape) produced nan"), Error);
     }
     SUBCASE("backward: sqrt at 0 has an infinite derivative, raised by sqrt's own backward") {
         Tensor z = Tensor::from({0.0, 1.0}, {2}, DType::f64, true);
-        Tensor s = z.sqrt();                  // entry 0: finite forward, [0, 1]
-        Tensor loss = (s * 3.0).sum();        // entries 1 and 2
+        Tensor s = z.sqrt();            // entry 0: finite forward, [0, 1]
+        Tensor loss = (s * 3.0).sum();  // entries 1 and 2
         DetectAnomaly guard;
         CHECK_THROWS_WITH_AS(loss.backward(),
-                             doctest::Contains("anomaly: backward of 'sqrt' (tensor op 0 on the tape) produced inf"), Error);
+                             doctest::Contains("anomaly: backward of 'sqrt' (tensor op 0 on the tape) produced inf"),
+                             Error);
     }
     tapegrad::Tape::current().clear();
 }

@@ -25,8 +25,8 @@ TEST_CASE("the article's network: every figure, rounded as printed and exact") {
     const double a1 = 0.2 * x1 + 0.2 * x2, a2 = 0.3 * x1 + 0.3 * x2;
     const double y3 = sigmoid(a1), y4 = sigmoid(a2);
     const double a3 = 0.3 * y3 + 0.9 * y4, y5 = sigmoid(a3);
-    const double g_a3 = (y5 - t) * y5 * (1 - y5);         // dloss/da3, loss = 1/2 (y5 - t)^2
-    const double g_a1 = g_a3 * 0.3 * y3 * (1 - y3);       // through v1 and sigmoid'(a1)
+    const double g_a3 = (y5 - t) * y5 * (1 - y5);    // dloss/da3, loss = 1/2 (y5 - t)^2
+    const double g_a1 = g_a3 * 0.3 * y3 * (1 - y3);  // through v1 and sigmoid'(a1)
     const double g_a2 = g_a3 * 0.9 * y4 * (1 - y4);
 
     SUBCASE("forward pass") {
@@ -36,9 +36,9 @@ TEST_CASE("the article's network: every figure, rounded as printed and exact") {
         CHECK(r.y4 == exactly(y4));
         CHECK(r.a3 == exactly(a3));
         CHECK(r.y5 == exactly(y5));
-        CHECK(rounded(r.a1, 2) == 0.21);    // article: a1 = 0.21
-        CHECK(rounded(r.a2, 3) == 0.315);   // article: a2 = 0.315
-        CHECK(rounded(r.y5, 2) == 0.67);    // article: y5 ~ 0.67
+        CHECK(rounded(r.a1, 2) == 0.21);      // article: a1 = 0.21
+        CHECK(rounded(r.a2, 3) == 0.315);     // article: a2 = 0.315
+        CHECK(rounded(r.y5, 2) == 0.67);      // article: y5 ~ 0.67
         CHECK(rounded(r.y5 - t, 2) == 0.17);  // article: off by 0.17
         // Where the article's arithmetic is loose:
         CHECK(rounded(r.y3, 4) == 0.5523);  // article: 0.56 in the text, 0.57 in its figure
@@ -50,7 +50,7 @@ TEST_CASE("the article's network: every figure, rounded as printed and exact") {
     }
     SUBCASE("deltas") {
         CHECK(r.delta_o == exactly(-g_a3));
-        CHECK(rounded(r.delta_o, 4) == -0.0368);  // exactly
+        CHECK(rounded(r.delta_o, 4) == -0.0368);                         // exactly
         CHECK(rounded((0.5 - 0.67) * 0.67 * (1 - 0.67), 4) == -0.0376);  // the article's, from rounded 0.67
         CHECK(r.delta_h1 == exactly(-g_a1));
         CHECK(r.delta_h2 == exactly(-g_a2));

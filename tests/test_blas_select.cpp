@@ -122,9 +122,9 @@ TEST_CASE("blas: a float32 product is bitwise the same on 1, 2 and 3 threads, wh
     std::vector<std::vector<double>> results;
     for (int threads : {1, 2, 3}) {
         tapegrad::set_num_threads(threads);
-        results.push_back(ta.matmul(tb).to_vector());                   // split by rows
-        results.push_back(tb.t().matmul(ta.t()).to_vector());           // transposed operands
-        results.push_back(ta.slice(0, 0, 8).matmul(tb).to_vector());    // split by columns
+        results.push_back(ta.matmul(tb).to_vector());                 // split by rows
+        results.push_back(tb.t().matmul(ta.t()).to_vector());         // transposed operands
+        results.push_back(ta.slice(0, 0, 8).matmul(tb).to_vector());  // split by columns
         tapegrad::Tape::current().clear();
     }
     tapegrad::set_num_threads(saved);

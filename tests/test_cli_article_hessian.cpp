@@ -9,7 +9,8 @@
 
 #include <tapegrad/tapegrad.hpp>
 
-TEST_CASE("tapegrad article --hessian prints the 6x6 Hessian, its eigenvalues, and a Newton step beside the gradient step") {
+TEST_CASE(
+    "tapegrad article --hessian prints the 6x6 Hessian, its eigenvalues, and a Newton step beside the gradient step") {
     const Run r = run("article --hessian");
     CHECK(r.status == 0);
     const std::string& out = r.out;

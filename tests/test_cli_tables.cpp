@@ -9,8 +9,8 @@
 
 #include <doctest/doctest.h>
 
-#include <tapegrad/data.hpp>
 #include <tapegrad/checkpoint.hpp>
+#include <tapegrad/data.hpp>
 
 #include "cli_run.hpp"
 
@@ -47,8 +47,10 @@ void write_prices(const std::string& path, int n, bool with_target = true) {
 TEST_CASE("tapegrad train: text labels in quoted cells, held-out accuracy in the JSON report") {
     Scratch s;
     write_species(s / "species.csv", 150);
-    const Run r = run("train --csv " + (s / "species.csv") + " --target species --tensor --optimizer adam --epochs 200 "
-                      "--test-split 0.2 --seed 4 --report " + (s / "r.json"));
+    const Run r = run("train --csv " + (s / "species.csv") +
+                      " --target species --tensor --optimizer adam --epochs 200 "
+                      "--test-split 0.2 --seed 4 --report " +
+                      (s / "r.json"));
     REQUIRE(r.status == 0);
     CHECK(r.out.find("classification: the target 'species' holds text") != std::string::npos);
     CHECK(r.out.find("classes: 0 = setosa, 1 = versicolor, 2 = virginica") != std::string::npos);
@@ -85,7 +87,8 @@ TEST_CASE("tapegrad train: regression on both engines, RMSE and R2 in the target
 
         // The saved model on rows without the target: predictions in the target's units.
         write_prices(s / "new.csv", 20, false);
-        const Run p = run("predict --load " + (s / "m.tgc") + " --csv " + (s / "new.csv") + " --out " + (s / "out.csv"));
+        const Run p =
+            run("predict --load " + (s / "m.tgc") + " --csv " + (s / "new.csv") + " --out " + (s / "out.csv"));
         REQUIRE(p.status == 0);
         std::istringstream in(slurp(s / "out.csv"));
         const tapegrad::data::Table t = tapegrad::data::read_table(in, "out.csv");
@@ -103,14 +106,17 @@ TEST_CASE("tapegrad train: regression on both engines, RMSE and R2 in the target
 TEST_CASE("tapegrad predict: class names, the input's columns kept, any column order") {
     Scratch s;
     write_species(s / "species.csv", 90);
-    REQUIRE(run("train --csv " + (s / "species.csv") + " --target species --epochs 100 --save " + (s / "m.tgc")).status == 0);
+    REQUIRE(
+        run("train --csv " + (s / "species.csv") + " --target species --epochs 100 --save " + (s / "m.tgc")).status ==
+        0);
     {
         std::ofstream csv(s / "new.csv");
         csv << "species,\"the \"\"width\"\"\",petal, length\n";  // unquoted "petal" then " length": two columns
     }
     const Run bad = run("predict --load " + (s / "m.tgc") + " --csv " + (s / "new.csv"));
     CHECK(bad.status == 1);
-    CHECK(bad.out.find("the columns of '" + (s / "new.csv") + "' do not match the model's; missing: 'petal, length'; "
+    CHECK(bad.out.find("the columns of '" + (s / "new.csv") +
+                       "' do not match the model's; missing: 'petal, length'; "
                        "not in the model: 'petal', 'length'") != std::string::npos);
     {
         std::ofstream csv(s / "new.csv");
@@ -122,7 +128,7 @@ TEST_CASE("tapegrad predict: class names, the input's columns kept, any column o
     const tapegrad::data::Table t = tapegrad::data::read_table(in, "stdout");
     CHECK(t.columns == std::vector<std::string>{"the \"width\"", "petal, length", "species", "prediction"});
     REQUIRE(t.rows.size() == 3);
-    CHECK(t.rows[0][2] == "a, b");   // the target column is copied, not used
+    CHECK(t.rows[0][2] == "a, b");  // the target column is copied, not used
     CHECK(t.rows[0][3] == "setosa");
     CHECK(t.rows[1][3] == "versicolor");
     CHECK(t.rows[2][3] == "virginica");
@@ -134,8 +140,8 @@ TEST_CASE("tapegrad predict: class names, the input's columns kept, any column o
     CHECK(cell.status == 1);
     CHECK(cell.out.find("line 3, column 2 ('the \"width\"'): 'tall' is not a finite number") != std::string::npos);
     // A version-1 file (made by the old writer) still loads, but carries nothing to predict with.
-    const Run old = run("predict --load " + std::string(TAPEGRAD_TEST_DATA) + "/fuzz/fuzz_checkpoint/mlp-2-3-1.tgc --csv " +
-                        (s / "bad.csv"));
+    const Run old = run("predict --load " + std::string(TAPEGRAD_TEST_DATA) +
+                        "/fuzz/fuzz_checkpoint/mlp-2-3-1.tgc --csv " + (s / "bad.csv"));
     CHECK(old.status == 1);
     CHECK(old.out.find("mlp-2-3-1.tgc' has no 'task' entry") != std::string::npos);
     CHECK(run("predict --csv x.csv").status == 2);
@@ -148,12 +154,13 @@ TEST_CASE("tapegrad predict: class names, the input's columns kept, any column o
     tapegrad::save(arrays, s / "damaged.tgc", meta);
     const Run damaged = run("predict --load " + (s / "damaged.tgc") + " --csv " + (s / "new.csv"));
     CHECK(damaged.status == 1);
-    CHECK(damaged.out.find("damaged.tgc': the 'sizes' entry is malformed: 'many' is not a finite number") != std::string::npos);
+    CHECK(damaged.out.find("damaged.tgc': the 'sizes' entry is malformed: 'many' is not a finite number") !=
+          std::string::npos);
     meta["sizes"] = {"2", "16", "16", "3"};
     meta.erase("feature_scale");
     tapegrad::save(arrays, s / "damaged.tgc", meta);
-    CHECK(run("predict --load " + (s / "damaged.tgc") + " --csv " + (s / "new.csv")).out.find("has no 'feature_scale' entry") !=
-          std::string::npos);
+    CHECK(run("predict --load " + (s / "damaged.tgc") + " --csv " + (s / "new.csv"))
+              .out.find("has no 'feature_scale' entry") != std::string::npos);
 }
 
 TEST_CASE("tapegrad train: --task, --no-header and the errors of tables") {
@@ -169,17 +176,19 @@ TEST_CASE("tapegrad train: --task, --no-header and the errors of tables") {
         for (int i = 0; i < 40; ++i) csv << i % 5 << "," << (i % 2) * 0.5 + i * 0.01 << "," << (i % 2) << "\n";
     }
     const Run note = run("train --csv " + (s / "n.csv") + " --target 2 --epochs 1");  // the column named "2"
-    CHECK(note.out.find("note: '2' is the name of column 1 here; if the first row is data, use --no-header") != std::string::npos);
+    CHECK(note.out.find("note: '2' is the name of column 1 here; if the first row is data, use --no-header") !=
+          std::string::npos);
     CHECK(note.out.find("regression: the target '2' holds non-integer numbers") != std::string::npos);
     const Run ok = run("train --csv " + (s / "n.csv") + " --no-header --skip-rows 1 --target 2 --epochs 50");
     CHECK(ok.status == 0);
     CHECK(ok.out.find("classification: the target '2' holds integers only (2 distinct values)") != std::string::npos);
     CHECK(ok.out.find("40 points, 2 features, 2 classes") != std::string::npos);
-    const Run reg = run("train --csv " + (s / "n.csv") + " --no-header --skip-rows 1 --target 2 --task regression --epochs 5");
+    const Run reg =
+        run("train --csv " + (s / "n.csv") + " --no-header --skip-rows 1 --target 2 --task regression --epochs 5");
     CHECK(reg.status == 0);
     CHECK(reg.out.find("regression: asked for") != std::string::npos);
-    for (const char* args : {"train --task sorting --csv x.csv --target y", "train --task regression", "train --test-split 1.5",
-                             "train --no-header"}) {
+    for (const char* args : {"train --task sorting --csv x.csv --target y", "train --task regression",
+                             "train --test-split 1.5", "train --no-header"}) {
         CAPTURE(args);
         const Run r = run(args);
         CHECK(r.status == 2);

@@ -13,7 +13,7 @@ TEST_CASE("tapegrad train: micrograd's demo from the command line, with plots an
     const Run r = run("train --seed 3 --save " + (s / "m.tg") + " --plot " + (s / "plots"));
     CHECK(r.status == 0);
     CHECK(r.out.find("MLP(2, [16, 16, 1]) on the scalar engine, 337 parameters") != std::string::npos);
-    CHECK(r.out.find("epoch 100/100") != std::string::npos);   // not a terminal: plain log lines
+    CHECK(r.out.find("epoch 100/100") != std::string::npos);  // not a terminal: plain log lines
     CHECK(r.out.find("\r") == std::string::npos);
     CHECK(r.out.find("steps/s") != std::string::npos);
     CHECK(fs::exists(s / "m.tg"));
@@ -42,8 +42,8 @@ TEST_CASE("tapegrad train --tensor on the spiral, and a CSV file") {
     Scratch s;
     const Run t = run("train --tensor --data spiral --optimizer adam --epochs 300");
     CHECK(t.status == 0);
-    CHECK(t.out.find("Sequential(Linear(in=2, out=16), ReLU(), Linear(in=16, out=16), ReLU(), Linear(in=16, out=3)) on the tensor engine") !=
-          std::string::npos);
+    CHECK(t.out.find("Sequential(Linear(in=2, out=16), ReLU(), Linear(in=16, out=16), ReLU(), Linear(in=16, out=3)) on "
+                     "the tensor engine") != std::string::npos);
     {
         std::ofstream csv(s / "d.csv");
         csv << "a,b,label\n";
@@ -64,8 +64,9 @@ TEST_CASE("tapegrad train --tensor on the spiral, and a CSV file") {
 }
 
 TEST_CASE("tapegrad train and graph: usage errors exit 2 with one line, --help exits 0") {
-    for (const char* args : {"train --epochs many", "train --optimizer rmsprop", "train --model 3,4,1", "train --data iris",
-                             "train --csv x.csv", "train --bogus", "train --model 2,4,3", "graph --model 2", "graph --out"}) {
+    for (const char* args :
+         {"train --epochs many", "train --optimizer rmsprop", "train --model 3,4,1", "train --data iris",
+          "train --csv x.csv", "train --bogus", "train --model 2,4,3", "graph --model 2", "graph --out"}) {
         CAPTURE(args);
         const Run r = run(args);
         CHECK(r.status == 2);
@@ -73,7 +74,8 @@ TEST_CASE("tapegrad train and graph: usage errors exit 2 with one line, --help e
         CHECK(r.out.rfind("tapegrad ", 0) == 0);
     }
     CHECK(run("train --epochs many").out.find("--epochs: 'many' is not a whole number") != std::string::npos);
-    CHECK(run("train --model 3,4,1").out.find("--model starts with 3 inputs, the data has 2 features") != std::string::npos);
+    CHECK(run("train --model 3,4,1").out.find("--model starts with 3 inputs, the data has 2 features") !=
+          std::string::npos);
     for (const char* args : {"train --help", "graph --help"}) {
         const Run r = run(args);
         CHECK(r.status == 0);

@@ -13,7 +13,8 @@ struct EnvVar {
     const char* name;
     bool had;
     std::string saved;
-    EnvVar(const char* n, const char* value) : name(n), had(std::getenv(n) != nullptr), saved(had ? std::getenv(n) : "") {
+    EnvVar(const char* n, const char* value)
+        : name(n), had(std::getenv(n) != nullptr), saved(had ? std::getenv(n) : "") {
         ::setenv(name, value, 1);
     }
     ~EnvVar() {
@@ -42,7 +43,8 @@ TEST_CASE("an OPENBLAS_CORETYPE from the environment is kept, and kernels below 
     CHECK(out.find("gemm: Prescott kernels, as set in the environment") != std::string::npos);
     const std::string isa = tapegrad::blas_info().cpu_isa;
     if (isa != "sse") {
-        const std::string warning = "GEMM: OpenBLAS runs its Prescott kernels (as set in the environment); this CPU supports " + isa;
+        const std::string warning =
+            "GEMM: OpenBLAS runs its Prescott kernels (as set in the environment); this CPU supports " + isa;
         CHECK(out.find(warning) != std::string::npos);
         CHECK(out.find(warning) == out.rfind(warning));
     }

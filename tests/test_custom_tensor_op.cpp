@@ -81,7 +81,9 @@ struct FirstTimesSecond {
         ctx.save(b);
         return a * b;
     }
-    static std::array<Tensor, 2> backward(TensorOpContext& ctx, const Tensor& grad) { return {grad * ctx.saved(0), Tensor()}; }
+    static std::array<Tensor, 2> backward(TensorOpContext& ctx, const Tensor& grad) {
+        return {grad * ctx.saved(0), Tensor()};
+    }
 };
 
 // A forward that reads a tensor it never saved.
@@ -170,16 +172,17 @@ TEST_CASE("custom tensor op: a gradient of the wrong shape or dtype is an Error 
     Tensor a = Tensor::from({1.0, 2.0, 3.0, 4.0, 5.0, 6.0}, {2, 3}, DType::f64, true);
     Tensor b = Tensor::from({1.0, 2.0, 3.0}, {3}, DType::f64, true);
     Tensor loss = tapegrad::apply<RowScaleUnreduced>(a, b).sum();
-    CHECK_THROWS_WITH_AS(loss.backward(),
-                         "row_scale_unreduced: backward returned a gradient of shape [2, 3] for input 1, whose shape is [3]",
-                         Error);
+    CHECK_THROWS_WITH_AS(
+        loss.backward(),
+        "row_scale_unreduced: backward returned a gradient of shape [2, 3] for input 1, whose shape is [3]", Error);
     // Nothing was added: the gradients are checked before any is.
     CHECK(a.grad().to_vector() == std::vector<double>(6, 0.0));
 
     Tensor x = Tensor::from({1.0, 2.0}, {2}, DType::f64, true);
     Tensor z = tapegrad::apply<WrongType>(x).sum();
     CHECK_THROWS_WITH_AS(z.backward(),
-                         "wrong_type: backward returned a float32 gradient for input 0, which is float64 (shape [2])", Error);
+                         "wrong_type: backward returned a float32 gradient for input 0, which is float64 (shape [2])",
+                         Error);
 
     CHECK_THROWS_WITH_AS(tapegrad::apply<AsksTooMuch>(x),
                          "asks_too_much: saved(0) asks for a tensor the forward did not save (it saved 0)", Error);
@@ -215,13 +218,15 @@ TEST_CASE("custom tensor op: anomaly mode names the op") {
     {
         tapegrad::DetectAnomaly guard;
         CHECK_THROWS_WITH_AS(loss.backward(),
-                             doctest::Contains("anomaly: backward of 'my_sqrt' (tensor op 0 on the tape) produced inf"), Error);
+                             doctest::Contains("anomaly: backward of 'my_sqrt' (tensor op 0 on the tape) produced inf"),
+                             Error);
     }
     Tensor n = Tensor::from({-1.0}, {1}, DType::f64, true);
     {
         tapegrad::DetectAnomaly guard;
         CHECK_THROWS_WITH_AS(tapegrad::apply<MySqrt>(n),
-                             doctest::Contains("anomaly: forward of 'my_sqrt' (tensor op 3 on the tape) produced nan"), Error);
+                             doctest::Contains("anomaly: forward of 'my_sqrt' (tensor op 3 on the tape) produced nan"),
+                             Error);
     }
     tape.clear();
 }

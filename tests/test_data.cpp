@@ -18,8 +18,8 @@ TEST_CASE("two moons without noise lie on the two half circles of sklearn's make
     CHECK(d.classes == 2);
     for (std::size_t i = 0; i < d.size(); ++i) {
         const double x = d.row(i)[0], y = d.row(i)[1];
-        if (d.y[i] == 0) CHECK(std::hypot(x, y) == doctest::Approx(1.0).epsilon(1e-12));           // centre (0, 0)
-        else CHECK(std::hypot(x - 1.0, y - 0.5) == doctest::Approx(1.0).epsilon(1e-12));          // centre (1, 0.5)
+        if (d.y[i] == 0) CHECK(std::hypot(x, y) == doctest::Approx(1.0).epsilon(1e-12));  // centre (0, 0)
+        else CHECK(std::hypot(x - 1.0, y - 0.5) == doctest::Approx(1.0).epsilon(1e-12));  // centre (1, 0.5)
     }
     CHECK(d.row(0)[0] == 1.0);  // t = 0 on the upper moon: (cos 0, sin 0)
     CHECK(d.row(5)[0] == 0.0);  // t = 0 on the lower moon: (1 - cos 0, 0.5 - sin 0)
@@ -79,7 +79,9 @@ TEST_CASE("read_csv: every bad input is an Error naming line and column") {
     CHECK(fails("x,y\n\"1\"2,0\n") == "read_csv: t.csv: line 2, column 1: text after the closing quote");
     CHECK(fails("x,y\n1.5,a\n2,\n") == "read_csv: t.csv: line 3, column 2 ('y'): empty cell, no class label");
     CHECK(fails("x,y\nfoo,a\n") == "read_csv: t.csv: line 2, column 1 ('x'): 'foo' is not a finite number");
-    CHECK(fails(std::string("y,x\n1,\x01\x02\n")) == "read_csv: t.csv: line 2, column 2 ('x'): '?" "?' is not a finite number");
+    CHECK(fails(std::string("y,x\n1,\x01\x02\n")) ==
+          "read_csv: t.csv: line 2, column 2 ('x'): '?"
+          "?' is not a finite number");
 }
 
 TEST_CASE("scaling: zero mean and unit variance per feature, a constant feature is left at scale 1") {
@@ -93,9 +95,10 @@ TEST_CASE("scaling: zero mean and unit variance per feature, a constant feature 
 }
 
 TEST_CASE("read_table: RFC 4180 quoting, CRLF, a byte order mark, blank lines at the end") {
-    std::istringstream in("\xEF\xBB\xBF\"name, full\",\"say \"\"hi\"\"\",n\r\n"
-                          "\"Smith, J\",\"two\r\nlines\",1\r\n"
-                          " plain , \"\" ,2\n\n\r\n\n");
+    std::istringstream in(
+        "\xEF\xBB\xBF\"name, full\",\"say \"\"hi\"\"\",n\r\n"
+        "\"Smith, J\",\"two\r\nlines\",1\r\n"
+        " plain , \"\" ,2\n\n\r\n\n");
     const data::Table t = data::read_table(in, "q.csv");
     CHECK(t.columns == std::vector<std::string>{"name, full", "say \"hi\"", "n"});
     REQUIRE(t.rows.size() == 2);
@@ -103,7 +106,8 @@ TEST_CASE("read_table: RFC 4180 quoting, CRLF, a byte order mark, blank lines at
     CHECK(t.rows[1] == std::vector<std::string>{"plain", "", "2"});
     CHECK(t.lines == std::vector<std::size_t>{2, 4});  // a row's first line; the quoted break counts
     CHECK(data::column_index(t, "n") == 2);
-    CHECK_THROWS_WITH_AS(data::column_index(t, "m"), "read_csv: q.csv: no column named 'm' (columns: name, full, say \"hi\", n)", Error);
+    CHECK_THROWS_WITH_AS(data::column_index(t, "m"),
+                         "read_csv: q.csv: no column named 'm' (columns: name, full, say \"hi\", n)", Error);
 }
 
 TEST_CASE("read_table without a header names columns by index, skip_rows drops leading records") {
@@ -117,9 +121,11 @@ TEST_CASE("read_table without a header names columns by index, skip_rows drops l
     CHECK(d.class_names == std::vector<std::string>{"0", "2"});
     CHECK(d.y == std::vector<int>{0, 1});
     std::istringstream ragged("1,2\n3\n");
-    CHECK_THROWS_WITH_AS(data::read_table(ragged, "r.csv", {false, 0}), "read_csv: r.csv: line 2 has 1 cells, the first row has 2", Error);
+    CHECK_THROWS_WITH_AS(data::read_table(ragged, "r.csv", {false, 0}),
+                         "read_csv: r.csv: line 2 has 1 cells, the first row has 2", Error);
     std::istringstream few("a\n");
-    CHECK_THROWS_WITH_AS(data::read_table(few, "f.csv", {true, 2}), "read_csv: f.csv: fewer rows than the 2 to skip", Error);
+    CHECK_THROWS_WITH_AS(data::read_table(few, "f.csv", {true, 2}), "read_csv: f.csv: fewer rows than the 2 to skip",
+                         Error);
 }
 
 TEST_CASE("to_dataset: text and integer targets are classification, other numbers regression") {
@@ -127,7 +133,8 @@ TEST_CASE("to_dataset: text and integer targets are classification, other number
         std::istringstream in(text);
         return data::read_table(in, "t.csv");
     };
-    const data::Dataset text = data::to_dataset(table("a,species\n1,virginica\n2,setosa\n3,\"versicolor\"\n4,setosa\n"), "species");
+    const data::Dataset text =
+        data::to_dataset(table("a,species\n1,virginica\n2,setosa\n3,\"versicolor\"\n4,setosa\n"), "species");
     CHECK(text.task == data::Task::classification);
     CHECK(text.class_names == std::vector<std::string>{"setosa", "versicolor", "virginica"});
     CHECK(text.y == std::vector<int>{2, 0, 1, 0});
@@ -144,10 +151,11 @@ TEST_CASE("to_dataset: text and integer targets are classification, other number
     CHECK(reals.task_reason == "the target 'price' holds non-integer numbers");
     const data::Dataset forced = data::to_dataset(table("a,k\n1,10\n2,9\n"), "k", data::Task::regression);
     CHECK(forced.t == std::vector<double>{10, 9});
-    CHECK_THROWS_WITH_AS(data::to_dataset(table("a,price\n1,24.5\n2,21\n3,21\n"), "price", data::Task::classification),
-                         "read_csv: t.csv: classification needs text or integer labels, the target 'price' holds non-integer "
-                         "numbers (2 distinct values); use regression",
-                         Error);
+    CHECK_THROWS_WITH_AS(
+        data::to_dataset(table("a,price\n1,24.5\n2,21\n3,21\n"), "price", data::Task::classification),
+        "read_csv: t.csv: classification needs text or integer labels, the target 'price' holds non-integer "
+        "numbers (2 distinct values); use regression",
+        Error);
     CHECK_THROWS_WITH_AS(data::to_dataset(table("a,y\n1,2\n2,setosa\n"), "y", data::Task::regression),
                          "read_csv: t.csv: line 3, column 2 ('y'): 'setosa' is not a finite number", Error);
 }

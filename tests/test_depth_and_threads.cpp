@@ -1,8 +1,8 @@
 // Depth, width, flat memory and threads on the scalar engine.
+#include <unistd.h>
 #include <fstream>
 #include <random>
 #include <thread>
-#include <unistd.h>
 
 #include <doctest/doctest.h>
 
@@ -33,7 +33,8 @@ std::vector<double> train(std::uint64_t seed, int steps) {
         std::vector<Value> losses;
         for (std::size_t k = 0; k < xs.size(); ++k) {
             std::vector<Value> h;
-            for (int j = 0; j < 4; ++j) h.push_back((w1[2 * j] * xs[k].first + w1[2 * j + 1] * xs[k].second + b1[j]).tanh());
+            for (int j = 0; j < 4; ++j)
+                h.push_back((w1[2 * j] * xs[k].first + w1[2 * j + 1] * xs[k].second + b1[j]).tanh());
             losses.push_back((tapegrad::dot(w2, h) - ys[k]).pow(2));
         }
         Value loss = tapegrad::sum(losses) / static_cast<double>(xs.size());

@@ -53,8 +53,8 @@ Matrix article_hessian_by_hand(const Vector& w) {
             hess_a3[i][j] = w[4] * d2(y3) * x[i] * x[j];          // w_i1, w_j1
             hess_a3[2 + i][2 + j] = w[5] * d2(y4) * x[i] * x[j];  // w_i2, w_j2
         }
-        hess_a3[i][4] = hess_a3[4][i] = d1(y3) * x[i];              // w_i1, v1
-        hess_a3[2 + i][5] = hess_a3[5][2 + i] = d1(y4) * x[i];      // w_i2, v2
+        hess_a3[i][4] = hess_a3[4][i] = d1(y3) * x[i];          // w_i1, v1
+        hess_a3[2 + i][5] = hess_a3[5][2 + i] = d1(y4) * x[i];  // w_i2, v2
     }
     Matrix h(6, Vector(6));
     for (int i = 0; i < 6; ++i)
@@ -120,7 +120,10 @@ TEST_CASE("gradient, hessian, hvp, jacobian: a function of three variables in cl
         CHECK(hv[i] == approx(by_hand[i][0] * v[0] + by_hand[i][1] * v[1] + by_hand[i][2] * v[2]));
     // J of (f, x y, the constant 2, x itself)
     const Matrix j = tapegrad::jacobian(
-        [](const std::vector<Value>& v3) { return std::vector<Value>{three(v3), v3[0] * v3[1], Value(2.0), v3[0]}; }, at);
+        [](const std::vector<Value>& v3) {
+            return std::vector<Value>{three(v3), v3[0] * v3[1], Value(2.0), v3[0]};
+        },
+        at);
     REQUIRE(j.size() == 4);
     for (int k = 0; k < 3; ++k) CHECK(j[0][k] == approx(g[k]));
     CHECK(j[1] == Vector{y, x, 0});
@@ -142,7 +145,8 @@ TEST_CASE("the drivers record on a tape of their own: the caller's tape is neith
     CHECK(tapegrad::gradient(f, {2.0})[0] == approx(6 + 12));
     CHECK(tapegrad::hessian(f, {2.0})[0][0] == approx(12));
     CHECK(tapegrad::hvp(f, {2.0}, {0.5})[0] == approx(6));
-    CHECK(tapegrad::jacobian([&](const std::vector<Value>& v) { return std::vector<Value>{f(v)}; }, {2.0})[0][0] == approx(18));
+    CHECK(tapegrad::jacobian([&](const std::vector<Value>& v) { return std::vector<Value>{f(v)}; }, {2.0})[0][0] ==
+          approx(18));
     CHECK(tape.node_count() == nodes);
     CHECK(kept.valid());
     CHECK(kept.data() == 6.0);
@@ -167,8 +171,9 @@ TEST_CASE("the drivers: constants, inputs f does not use, and their errors") {
     CHECK(tapegrad::hvp(linear, {1, 2, 3}, {1, 1, 1}) == Vector{0, 0, 0});
     const std::string m = message_of([&] { tapegrad::hvp(three, {1, 2, 3}, {1, 2}); });
     CHECK(m == "hvp: x has 3 entries but v has 2");
-    CHECK(message_of([&] { tapegrad::gradient([](const std::vector<Value>&) { return Value(); }, {1.0}); })
-              .find("empty Value") != std::string::npos);
+    CHECK(message_of([&] {
+              tapegrad::gradient([](const std::vector<Value>&) { return Value(); }, {1.0});
+          }).find("empty Value") != std::string::npos);
 }
 
 TEST_CASE("hessian and hvp (forward over reverse) agree with create_graph on random graphs") {
@@ -186,8 +191,8 @@ TEST_CASE("hessian and hvp (forward over reverse) agree with create_graph on ran
         Vector v(g.n_inputs), hv_by_rows(g.n_inputs, 0.0);
         for (std::size_t j = 0; j < g.n_inputs; ++j) v[j] = std::cos(j + 1.0);
         for (std::size_t i = 0; i < g.n_inputs; ++i) {
-            const std::vector<Value> row = grad[i].valid() ? tapegrad::grad(grad[i], x, {.allow_unused = true})
-                                                           : std::vector<Value>(g.n_inputs);
+            const std::vector<Value> row =
+                grad[i].valid() ? tapegrad::grad(grad[i], x, {.allow_unused = true}) : std::vector<Value>(g.n_inputs);
             for (std::size_t j = 0; j < g.n_inputs; ++j) {
                 const double r = row[j].valid() ? row[j].data() : 0.0;
                 worst = std::max(worst, std::fabs(h[i][j] - r) / std::max(1.0, std::fabs(r)));
@@ -209,7 +214,9 @@ TEST_CASE("hessian and hvp (forward over reverse) agree with create_graph on ran
 
 TEST_CASE("hessian and hvp: a ScalarOp, or a function recorded outside HigherOrder, is refused by name") {
     static const tapegrad::ScalarOp square("square");
-    const auto f = [](const std::vector<Value>& x) { return square(x[0].data() * x[0].data(), {{x[0], 2 * x[0].data()}}) * 2.0; };
+    const auto f = [](const std::vector<Value>& x) {
+        return square(x[0].data() * x[0].data(), {{x[0], 2 * x[0].data()}}) * 2.0;
+    };
     CHECK(tapegrad::gradient(f, {3.0})[0] == approx(12));
     const std::string m = message_of([&] { tapegrad::hvp(f, {3.0}, {1.0}); });
     CHECK(m.find("hvp: node") == 0);

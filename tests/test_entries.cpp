@@ -37,9 +37,9 @@ TEST_CASE("an entry's backward runs between the nodes recorded after it and befo
     tape.clear();
     int runs = 0;
     Value x = 2.0;
-    Value h = x.pow(2);             // 4
-    Value y = triple(h, &runs);     // 12
-    Value z = (y * h).tanh() * 0.5; // 0.5 tanh(3 h^2)
+    Value h = x.pow(2);              // 4
+    Value y = triple(h, &runs);      // 12
+    Value z = (y * h).tanh() * 0.5;  // 0.5 tanh(3 h^2)
     z.backward();
     const double t = std::tanh(48.0);
     const double dz_dh = 0.5 * (1 - t * t) * 6 * 4.0;

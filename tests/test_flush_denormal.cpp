@@ -7,8 +7,8 @@
 
 #include <doctest/doctest.h>
 
-#include <tapegrad/tapegrad.hpp>
 #include <tapegrad/detail/tensor_loops.hpp>
+#include <tapegrad/tapegrad.hpp>
 
 #if defined(__x86_64__)
 #include <xmmintrin.h>

@@ -19,7 +19,7 @@ TEST_CASE("tanh(y*w + b) is one node with three partials, and its gradients are 
     Value w = 0.9, b = 0.1, y = 0.5;
     Value z = (y * w + b).tanh();
     CHECK(tape.node_count() == 4);  // w, b, y, z
-    CHECK(tape.op_count() == 6);        // ... recording 3 ops
+    CHECK(tape.op_count() == 6);    // ... recording 3 ops
     CHECK(tape.edge_count() == 3);
     CHECK(z.op() == std::string("tanh"));
     z.backward();
@@ -34,9 +34,9 @@ TEST_CASE("named values keep their own nodes and grads") {
     Tape& tape = Tape::current();
     tape.clear();
     Value a = 0.2, b = 0.5;
-    Value c = a * b;      // named: never fused into through c
-    Value d = c + 1.0;    // c is an lvalue here
-    auto e = a * b + 1.0; // one fused node, named e afterwards
+    Value c = a * b;       // named: never fused into through c
+    Value d = c + 1.0;     // c is an lvalue here
+    auto e = a * b + 1.0;  // one fused node, named e afterwards
     Value f = (d * e).tanh();
     f.backward();
     CHECK(c.data() == 0.2 * 0.5);
@@ -51,25 +51,25 @@ TEST_CASE("a copied handle is never fused into, a moved-in temporary is consumed
     tape.clear();
     Value a = 2.0, b = 3.0;
     Value t = a * b;
-    Value u = t;                        // t and u share the node
-    Value v = std::move(t) + 1.0;       // so this records a node of its own
+    Value u = t;                   // t and u share the node
+    Value v = std::move(t) + 1.0;  // so this records a node of its own
     CHECK(u.data() == 6.0);
     CHECK(v.data() == 7.0);
     CHECK(tape.node_count() == 4);  // a, b, t, v
 
-    Value s = a * b;                    // s alone names its node
+    Value s = a * b;  // s alone names its node
     const std::size_t nodes = tape.node_count();
-    Value r = std::move(s) + 1.0;       // fused into s's node; s is consumed
+    Value r = std::move(s) + 1.0;  // fused into s's node; s is consumed
     CHECK(tape.node_count() == nodes);
     CHECK(r.data() == 7.0);
     CHECK_FALSE(s.valid());
     CHECK_THROWS_AS(s.data(), Error);
 
     Value m = a * b;
-    Value n = std::move(m);             // a move hands the node over
+    Value n = std::move(m);  // a move hands the node over
     CHECK_FALSE(m.valid());
     CHECK(n.data() == 6.0);
-    Value k = n;                        // n and k share it now
+    Value k = n;  // n and k share it now
     Value j = std::move(n) * 2.0;
     CHECK(k.data() == 6.0);
     CHECK(j.data() == 12.0);

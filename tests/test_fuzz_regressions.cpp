@@ -8,9 +8,9 @@
 
 #include <doctest/doctest.h>
 
+#include <tapegrad/checkpoint.hpp>
 #include <tapegrad/data.hpp>
 #include <tapegrad/error.hpp>
-#include <tapegrad/checkpoint.hpp>
 
 namespace fs = std::filesystem;
 
@@ -21,8 +21,7 @@ std::string read_all(const fs::path& p) {
 }
 
 // Runs f on every file of tests/data/fuzz/<target>; counts how many parsed.
-template <class F>
-std::size_t replay(const char* target, F f) {
+template <class F> std::size_t replay(const char* target, F f) {
     std::size_t files = 0, parsed = 0;
     for (const auto& entry : fs::directory_iterator(fs::path(TAPEGRAD_TEST_DATA) / "fuzz" / target)) {
         CAPTURE(entry.path().string());

@@ -21,8 +21,7 @@ constexpr GradOptions kCreateGraph{.create_graph = true};
 doctest::Approx approx(double v) { return doctest::Approx(v).epsilon(1e-13).scale(1.0); }
 
 // d^k f / dx^k at x for f built by `make` from one leaf, by k nested create_graph sweeps.
-template <class F>
-std::vector<double> derivatives(F make, double x0, int order) {
+template <class F> std::vector<double> derivatives(F make, double x0, int order) {
     Tape& tape = Tape::current();
     tape.clear();
     HigherOrder guard;
@@ -61,11 +60,11 @@ TEST_CASE("create_graph: x^3 y^2 + sin(x y) to third order, every mixed derivati
     const std::vector<Value> dxx = tapegrad::grad(dx[0], {x, y});
     const std::vector<Value> dxy = tapegrad::grad(dx[1], {x, y});
     const std::vector<Value> dyy = tapegrad::grad(dy[1], {x, y});
-    CHECK(dxx[0].data() == approx(6 * yv * yv - yv * yv * yv * c));                    // f_xxx
-    CHECK(dxx[1].data() == approx(12 * xv * yv - 2 * yv * s - xv * yv * yv * c));      // f_xxy
-    CHECK(dxy[1].data() == approx(6 * xv * xv - 2 * xv * s - xv * xv * yv * c));      // f_xyy
-    CHECK(dyy[1].data() == approx(-xv * xv * xv * c));                                // f_yyy
-    CHECK(dxy[0].data() == approx(dxx[1].data()));  // the same mixed derivative two ways
+    CHECK(dxx[0].data() == approx(6 * yv * yv - yv * yv * yv * c));                // f_xxx
+    CHECK(dxx[1].data() == approx(12 * xv * yv - 2 * yv * s - xv * yv * yv * c));  // f_xxy
+    CHECK(dxy[1].data() == approx(6 * xv * xv - 2 * xv * s - xv * xv * yv * c));   // f_xyy
+    CHECK(dyy[1].data() == approx(-xv * xv * xv * c));                             // f_yyy
+    CHECK(dxy[0].data() == approx(dxx[1].data()));                                 // the same mixed derivative two ways
     Tape::current().clear();
 }
 
@@ -193,9 +192,9 @@ TEST_CASE("grad: inputs may be leaves, parameters or intermediate results, and g
     {
         HigherOrder guard;
         Value x = 1.1;
-        Value t = x * p;           // an intermediate result
+        Value t = x * p;  // an intermediate result
         Value f = t.sin() * p;
-        f.backward();              // grads from an earlier backward stay as they are
+        f.backward();  // grads from an earlier backward stay as they are
         const double px = p.grad(), xx = x.grad();
         const std::vector<Value> g = tapegrad::grad(f, {t, p, x}, kCreateGraph);
         CHECK(g[0].data() == approx(std::cos(1.1 * 0.7) * 0.7));

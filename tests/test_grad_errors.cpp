@@ -119,8 +119,8 @@ TEST_CASE("grad errors: a tensor op between the inputs and the output") {
     CHECK(contains(m, "grad: the graph may pass through 'triple'"));
     CHECK(contains(m, "tensor engine"));
     CHECK(contains(message_of([&] { tapegrad::grad(y, {h}); }), "'triple'"));  // it may read h
-    CHECK(tapegrad::grad(y * y, {y})[0].data() == 2 * y.data());  // all above it: nothing to cross
-    Value z = Value(1.0) * 4.0;                       // recorded after it, from a later leaf
+    CHECK(tapegrad::grad(y * y, {y})[0].data() == 2 * y.data());               // all above it: nothing to cross
+    Value z = Value(1.0) * 4.0;                                                // recorded after it, from a later leaf
     CHECK(tapegrad::grad(z * z, {z})[0].data() == 8.0);
     tape.clear();
 }

@@ -20,10 +20,8 @@ namespace {
 
 constexpr double kConstant = 1.7;  // the constant operand of the ops that take one
 
-template <class Rule>
-constexpr bool is_unary_rule = requires { Rule::template partial<double>(1.0, 1.0, 1.0); };
-template <class Rule>
-constexpr bool is_binary_rule = requires { Rule::template da<double>(1.0, 1.0, 1.0); };
+template <class Rule> constexpr bool is_unary_rule = requires { Rule::template partial<double>(1.0, 1.0, 1.0); };
+template <class Rule> constexpr bool is_binary_rule = requires { Rule::template da<double>(1.0, 1.0, 1.0); };
 
 std::vector<double> points(const tapegrad::ops::Domain& d) {
     std::vector<double> out;
@@ -35,8 +33,7 @@ std::vector<double> points(const tapegrad::ops::Domain& d) {
     return out;
 }
 
-template <class F>
-double five_point(F f, double x, double h = 1e-4) {
+template <class F> double five_point(F f, double x, double h = 1e-4) {
     return (f(x - 2 * h) - 8 * f(x - h) + 8 * f(x + h) - f(x + 2 * h)) / (12 * h);
 }
 
@@ -46,8 +43,7 @@ bool near(double analytic, double numeric, double tolerance = 1e-7) {
 
 // The derivatives of y(args) with respect to args, differentiated `order` times along args[0]
 // first: order 1 gives the gradient, 2 the first row of the Hessian, 3 d/dx0 of that row.
-template <class Make>
-std::vector<double> derivative_row(Make make, std::vector<double> at, int order) {
+template <class Make> std::vector<double> derivative_row(Make make, std::vector<double> at, int order) {
     Tape& tape = Tape::current();
     tape.clear();
     HigherOrder guard;
@@ -75,7 +71,9 @@ TEST_CASE("every rule in the scalar op table: second and third derivatives by cr
     tapegrad::detail::ScalarOps::for_each([&]<class Rule>() {
         if constexpr (is_unary_rule<Rule>) {
             ++rules;
-            const auto make = [](const std::vector<Value>& x) { return tapegrad::detail::record_unary<Rule>(x[0], kConstant); };
+            const auto make = [](const std::vector<Value>& x) {
+                return tapegrad::detail::record_unary<Rule>(x[0], kConstant);
+            };
             for (double x : points(Rule::domain)) {
                 CAPTURE(std::string(Rule::name));
                 CAPTURE(x);
@@ -87,7 +85,9 @@ TEST_CASE("every rule in the scalar op table: second and third derivatives by cr
             }
         } else if constexpr (is_binary_rule<Rule>) {
             ++rules;
-            const auto make = [](const std::vector<Value>& x) { return tapegrad::detail::record_binary<Rule>(x[0], x[1]); };
+            const auto make = [](const std::vector<Value>& x) {
+                return tapegrad::detail::record_binary<Rule>(x[0], x[1]);
+            };
             for (double a : points(Rule::domain))
                 for (double b : points(Rule::domain)) {
                     CAPTURE(std::string(Rule::name));
@@ -107,21 +107,21 @@ TEST_CASE("every rule in the scalar op table: second and third derivatives by cr
 }
 
 TEST_CASE("every unary method on Values, fused outside HigherOrder and not inside it, has the same first derivative") {
-#define CHECK_BOTH_WAYS(method, Rule)                                                                   \
-    for (double x : points(tapegrad::ops::Rule::domain)) {                                              \
-        CAPTURE(#method);                                                                               \
-        CAPTURE(x);                                                                                     \
-        Tape& tape = Tape::current();                                                                   \
-        tape.clear();                                                                                   \
-        Value a = x;                                                                                    \
-        (a * 2.0).method().backward();                                                                  \
-        const double fused = a.grad();                                                                  \
-        tape.clear();                                                                                   \
-        HigherOrder guard;                                                                              \
-        Value b = x;                                                                                    \
-        CHECK(tapegrad::grad((b * 2.0).method(), {b})[0].data() == fused);                              \
+#define CHECK_BOTH_WAYS(method, Rule)                                                                               \
+    for (double x : points(tapegrad::ops::Rule::domain)) {                                                          \
+        CAPTURE(#method);                                                                                           \
+        CAPTURE(x);                                                                                                 \
+        Tape& tape = Tape::current();                                                                               \
+        tape.clear();                                                                                               \
+        Value a = x;                                                                                                \
+        (a * 2.0).method().backward();                                                                              \
+        const double fused = a.grad();                                                                              \
+        tape.clear();                                                                                               \
+        HigherOrder guard;                                                                                          \
+        Value b = x;                                                                                                \
+        CHECK(tapegrad::grad((b * 2.0).method(), {b})[0].data() == fused);                                          \
         CHECK(tapegrad::grad((b * 2.0).method(), {b}, {.create_graph = true})[0].data() == doctest::Approx(fused)); \
-        tape.clear();                                                                                   \
+        tape.clear();                                                                                               \
     }
     TAPEGRAD_UNARY_OPS(CHECK_BOTH_WAYS)
 #undef CHECK_BOTH_WAYS

@@ -43,13 +43,15 @@ Matrix hessian_at(const RandomGraph& g, const std::vector<double>& x, int direct
     Matrix h(x.size(), std::vector<double>(x.size(), 0.0));
     for (std::size_t i = 0; i < x.size(); ++i) {
         if (!gradient[i].valid()) continue;
-        const std::vector<Value> row = tapegrad::grad(gradient[i], leaves, {.create_graph = true, .allow_unused = true});
+        const std::vector<Value> row =
+            tapegrad::grad(gradient[i], leaves, {.create_graph = true, .allow_unused = true});
         for (std::size_t j = 0; j < x.size(); ++j) {
             if (!row[j].valid()) continue;
             if (direction < 0) {
                 h[i][j] = row[j].data();
             } else {
-                const Value third = tapegrad::grad(row[j], {leaves[static_cast<std::size_t>(direction)]}, {.allow_unused = true})[0];
+                const Value third =
+                    tapegrad::grad(row[j], {leaves[static_cast<std::size_t>(direction)]}, {.allow_unused = true})[0];
                 h[i][j] = third.valid() ? third.data() : 0.0;
             }
         }
@@ -59,8 +61,7 @@ Matrix hessian_at(const RandomGraph& g, const std::vector<double>& x, int direct
 }
 
 // Five-point differences of `at` (vectors or matrices of derivatives) along x_j.
-template <class F>
-auto five_point(F at, std::vector<double> x, std::size_t j, double h) {
+template <class F> auto five_point(F at, std::vector<double> x, std::size_t j, double h) {
     const auto moved = [&](double offset) {
         std::vector<double> m = x;
         m[j] += offset;
@@ -97,7 +98,8 @@ TEST_CASE("random scalar graphs: Hessians by create_graph match central differen
         double error = 0.0, spread = 0.0;
         for (std::size_t j = 0; j < g.n_inputs; ++j) {
             const auto at = [&](const std::vector<double>& x) { return gradient_at(g, x); };
-            const std::vector<double> coarse = five_point(at, g.inputs, j, 1e-4), fine = five_point(at, g.inputs, j, 2.5e-5);
+            const std::vector<double> coarse = five_point(at, g.inputs, j, 1e-4),
+                                      fine = five_point(at, g.inputs, j, 2.5e-5);
             for (std::size_t i = 0; i < g.n_inputs; ++i) {
                 error = std::max(error, relative(h[i][j], coarse[i]));
                 spread = std::max(spread, relative(fine[i], coarse[i]));

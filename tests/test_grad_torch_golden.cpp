@@ -87,7 +87,8 @@ TEST_CASE("create_graph matches PyTorch's double and triple backward in float64"
         const Values g = tapegrad::grad(y, x, {.create_graph = true, .allow_unused = true});
         for (std::size_t i = 0; i < n; ++i) {
             grad.push_back(value_or_zero(g[i]));
-            const Values row = g[i].valid() ? tapegrad::grad(g[i], x, {.create_graph = true, .allow_unused = true}) : Values(n);
+            const Values row =
+                g[i].valid() ? tapegrad::grad(g[i], x, {.create_graph = true, .allow_unused = true}) : Values(n);
             for (std::size_t j = 0; j < n; ++j) {
                 hessian.push_back(value_or_zero(row[j]));
                 const Values t = row[j].valid() ? tapegrad::grad(row[j], x, {.allow_unused = true}) : Values(n);

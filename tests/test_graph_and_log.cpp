@@ -32,8 +32,9 @@ TEST_CASE("to_dot draws each node once, with op, data and grad, and an arrow per
     // temporaries] in value.hpp): one node "+, +" with three operands c, tanh(c), a.
     CHECK(count(dot, "[shape=record") == 5);  // a, b, c, tanh, "+, +"
     CHECK(count(dot, " -> ") == 6);           // 2 into c, 1 into tanh, 3 into "+, +"
-    CHECK(dot.find("n0 [shape=record, style=filled, fillcolor=white, label=\"{ +, + | data -5.0000 | grad 1.0000 }\"]") !=
-          std::string::npos);
+    CHECK(
+        dot.find("n0 [shape=record, style=filled, fillcolor=white, label=\"{ +, + | data -5.0000 | grad 1.0000 }\"]") !=
+        std::string::npos);
     CHECK(dot.find("{ * | data -6.0000 | grad ") != std::string::npos);
     CHECK(dot.find("{ leaf | data 2.0000 | grad ") != std::string::npos);
     CHECK(dot.find("{ tanh |") != std::string::npos);
@@ -49,8 +50,8 @@ TEST_CASE("the library logs through its own named logger, never the default one"
 
     std::ostringstream captured_default;
     auto default_before = spdlog::default_logger();
-    auto capture = std::make_shared<spdlog::logger>(
-        "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured_default));
+    auto capture =
+        std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured_default));
     capture->set_level(spdlog::level::trace);
     spdlog::set_default_logger(capture);
     const auto level_before = log.level();

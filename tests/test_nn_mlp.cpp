@@ -174,7 +174,8 @@ TEST_CASE("MLP: move-only, clone is a deep copy, moved-from modules release noth
 }
 
 TEST_CASE("MLP: bad sizes are errors naming the sizes") {
-    CHECK_THROWS_WITH_AS(nn::MLP(2, std::vector<std::size_t>{}), "MLP: needs at least one layer size, got none (nin 2)", Error);
+    CHECK_THROWS_WITH_AS(nn::MLP(2, std::vector<std::size_t>{}), "MLP: needs at least one layer size, got none (nin 2)",
+                         Error);
     CHECK_THROWS_WITH_AS(nn::MLP(0, {3}), "Neuron: nin must be at least 1, got 0", Error);
     CHECK_THROWS_WITH_AS(nn::MLP(2, {3, 0}), "Layer: nout must be at least 1, got 0 (nin 3)", Error);
     nn::MLP m(2, {3, 1});
@@ -265,6 +266,7 @@ TEST_CASE("MLP forward into a workspace: the same scores and grads as operator()
     std::vector<Value> three(3, Value(1.0));
     CHECK_THROWS_WITH_AS((void)model.forward(three, ws), "MLP: expected 2 inputs, got 3", Error);
     std::vector<Value> out(3);
-    CHECK_THROWS_WITH_AS(model.layers()[0].forward(x, out), "Layer: the output span has 3 handles for 8 neurons", Error);
+    CHECK_THROWS_WITH_AS(model.layers()[0].forward(x, out), "Layer: the output span has 3 handles for 8 neurons",
+                         Error);
     tape.clear();
 }

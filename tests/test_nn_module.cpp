@@ -86,7 +86,8 @@ TEST_CASE("tensor optimizers: a step by hand, and errors for tensors that are no
     (f * 3.0).sum().backward();
     adam.step();  // the first Adam step moves by lr
     CHECK(f.item() == doctest::Approx(0.9).epsilon(1e-6));
-    CHECK_THROWS_WITH_AS(optim::SGD({Tensor::zeros({2})}, 0.1), "SGD: tensor 0 of 1 is not a contiguous leaf that requires grad", Error);
+    CHECK_THROWS_WITH_AS(optim::SGD({Tensor::zeros({2})}, 0.1),
+                         "SGD: tensor 0 of 1 is not a contiguous leaf that requires grad", Error);
     Tape::current().clear();
 }
 
@@ -138,8 +139,9 @@ TEST_CASE("tensor engine: the 3-class spiral reaches at least 97% training accur
     const Tensor x = Tensor::from(d.x, {static_cast<std::int64_t>(d.size()), 2});
     std::vector<std::int64_t> labels(d.y.begin(), d.y.end());
     tapegrad::Generator gen(7);
-    nn::Sequential model(nn::Linear(2, 64, true, DType::f32, gen), nn::ReLU(), nn::Linear(64, 64, true, DType::f32, gen),
-                         nn::ReLU(), nn::Linear(64, 3, true, DType::f32, gen));
+    nn::Sequential model(nn::Linear(2, 64, true, DType::f32, gen), nn::ReLU(),
+                         nn::Linear(64, 64, true, DType::f32, gen), nn::ReLU(),
+                         nn::Linear(64, 3, true, DType::f32, gen));
     optim::Adam opt(model.parameters(), 0.01);
     Tape& tape = Tape::current();
     const auto start = std::chrono::steady_clock::now();
@@ -159,7 +161,8 @@ TEST_CASE("tensor engine: the 3-class spiral reaches at least 97% training accur
     std::size_t right = 0;
     for (std::size_t i = 0; i < d.size(); ++i) right += static_cast<int>(pred[i]) == d.y[i];
     const double acc = static_cast<double>(right) / static_cast<double>(d.size());
-    MESSAGE("spiral: accuracy " << acc * 100 << "%, loss " << loss << ", " << seconds * 1000 / kEpochs << " ms per epoch");
+    MESSAGE("spiral: accuracy " << acc * 100 << "%, loss " << loss << ", " << seconds * 1000 / kEpochs
+                                << " ms per epoch");
     CHECK(acc >= 0.97);
     tape.clear();
 }

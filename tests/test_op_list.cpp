@@ -31,8 +31,7 @@ std::vector<double> points(const tapegrad::ops::Domain& d) {
 }
 
 // The shared checker's five-point central difference of f at x.
-template <class F>
-double five_point(F f, double x) {
+template <class F> double five_point(F f, double x) {
     return tapegrad::testing::central_difference([&](double offset) { return f(x + offset); }, 1e-4,
                                                  tapegrad::testing::Stencil::five_point);
 }
@@ -43,10 +42,8 @@ bool near(double analytic, double numeric) {
 
 constexpr double kConstant = 1.7;  // the constant operand of the ops that take one
 
-template <class Rule>
-constexpr bool is_unary_rule = requires { Rule::template partial<double>(1.0, 1.0, 1.0); };
-template <class Rule>
-constexpr bool is_binary_rule = requires { Rule::template da<double>(1.0, 1.0, 1.0); };
+template <class Rule> constexpr bool is_unary_rule = requires { Rule::template partial<double>(1.0, 1.0, 1.0); };
+template <class Rule> constexpr bool is_binary_rule = requires { Rule::template da<double>(1.0, 1.0, 1.0); };
 
 }  // namespace
 
@@ -79,32 +76,32 @@ TEST_CASE("every rule in the scalar op table: its derivative is the derivative o
 }
 
 TEST_CASE("every unary method passes the finite-difference check on Values, fused or not") {
-#define CHECK_SCALAR_METHOD(method, Rule)                                                          \
-    for (double x : points(tapegrad::ops::Rule::domain)) {                                         \
-        CAPTURE(#method);                                                                          \
-        CAPTURE(x);                                                                                \
-        tapegrad::test::check_gradients([](const V& v) { return v[0].method(); }, {x});           \
-        tapegrad::test::check_gradients([](const V& v) { return (v[0] * 1.0).method(); }, {x});   \
+#define CHECK_SCALAR_METHOD(method, Rule)                                                       \
+    for (double x : points(tapegrad::ops::Rule::domain)) {                                      \
+        CAPTURE(#method);                                                                       \
+        CAPTURE(x);                                                                             \
+        tapegrad::test::check_gradients([](const V& v) { return v[0].method(); }, {x});         \
+        tapegrad::test::check_gradients([](const V& v) { return (v[0] * 1.0).method(); }, {x}); \
     }
     TAPEGRAD_UNARY_OPS(CHECK_SCALAR_METHOD)
 #undef CHECK_SCALAR_METHOD
 }
 
 TEST_CASE("every unary method passes the finite-difference check on float64 tensors") {
-#define CHECK_TENSOR_METHOD(method, Rule)                                                            \
-    {                                                                                                \
-        CAPTURE(#method);                                                                            \
-        const std::vector<double> xs = points(tapegrad::ops::Rule::domain);                         \
-        const auto n = static_cast<std::int64_t>(xs.size());                                         \
-        Tape::current().clear();                                                                     \
-        Tensor x = Tensor::from(xs, {n}, DType::f64, true);                                          \
-        x.method().sum().backward();                                                                 \
-        const std::vector<double> grad = x.grad().to_vector();                                       \
-        for (std::size_t i = 0; i < xs.size(); ++i) {                                                \
+#define CHECK_TENSOR_METHOD(method, Rule)                                                               \
+    {                                                                                                   \
+        CAPTURE(#method);                                                                               \
+        const std::vector<double> xs = points(tapegrad::ops::Rule::domain);                             \
+        const auto n = static_cast<std::int64_t>(xs.size());                                            \
+        Tape::current().clear();                                                                        \
+        Tensor x = Tensor::from(xs, {n}, DType::f64, true);                                             \
+        x.method().sum().backward();                                                                    \
+        const std::vector<double> grad = x.grad().to_vector();                                          \
+        for (std::size_t i = 0; i < xs.size(); ++i) {                                                   \
             const auto f = [](double t) { return Tensor::from({t}, {1}, DType::f64).method().item(); }; \
-            CAPTURE(xs[i]);                                                                          \
-            CHECK(near(grad[i], five_point(f, xs[i])));                                              \
-        }                                                                                            \
+            CAPTURE(xs[i]);                                                                             \
+            CHECK(near(grad[i], five_point(f, xs[i])));                                                 \
+        }                                                                                               \
     }
     TAPEGRAD_UNARY_OPS(CHECK_TENSOR_METHOD)
 #undef CHECK_TENSOR_METHOD
@@ -112,19 +109,19 @@ TEST_CASE("every unary method passes the finite-difference check on float64 tens
 }
 
 TEST_CASE("a Value method and its Tensor method compute the same values and derivatives") {
-#define CHECK_SAME(method, Rule)                                                             \
-    for (double x : points(tapegrad::ops::Rule::domain)) {                                   \
-        CAPTURE(#method);                                                                    \
-        CAPTURE(x);                                                                          \
-        Tape::current().clear();                                                             \
-        Value v = x;                                                                         \
-        Value y = v.method();                                                                \
-        y.backward();                                                                        \
-        Tensor t = Tensor::from({x}, {1}, DType::f64, true);                                 \
-        Tensor u = t.method();                                                               \
-        u.sum().backward();                                                                  \
-        CHECK(u.item() == y.data());                                                         \
-        CHECK(t.grad().item() == v.grad());                                                  \
+#define CHECK_SAME(method, Rule)                             \
+    for (double x : points(tapegrad::ops::Rule::domain)) {   \
+        CAPTURE(#method);                                    \
+        CAPTURE(x);                                          \
+        Tape::current().clear();                             \
+        Value v = x;                                         \
+        Value y = v.method();                                \
+        y.backward();                                        \
+        Tensor t = Tensor::from({x}, {1}, DType::f64, true); \
+        Tensor u = t.method();                               \
+        u.sum().backward();                                  \
+        CHECK(u.item() == y.data());                         \
+        CHECK(t.grad().item() == v.grad());                  \
     }
     TAPEGRAD_UNARY_OPS(CHECK_SAME)
 #undef CHECK_SAME

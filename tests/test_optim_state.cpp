@@ -26,8 +26,7 @@ std::vector<double> train(Tensor w, optim::Optimizer& opt, int steps) {
 }
 Tensor start() { return Tensor::from(std::vector<double>{1.0, 2.0, -0.5}, {3}, DType::f64, true); }
 
-template <class Opt>
-void check_resume() {
+template <class Opt> void check_resume() {
     Tensor a = start();
     Opt whole({a}, 0.05);
     const std::vector<double> uninterrupted = train(a, whole, 6);
@@ -70,12 +69,14 @@ TEST_CASE("load_state refuses another optimizer's or another size's state") {
     train(w, adam, 2);
     optim::SGD sgd({w}, 0.1, 0.9);
     CHECK_THROWS_WITH_AS(sgd.load_state(adam.state()),
-                         "load_state: the checkpoint holds 'adam.m', which this optimizer does not use", tapegrad::Error);
+                         "load_state: the checkpoint holds 'adam.m', which this optimizer does not use",
+                         tapegrad::Error);
     CHECK(sgd.steps() == 0);
     Tensor big = Tensor::zeros({4}, DType::f64, true);
     optim::Adam other({big}, 0.1);
     CHECK_THROWS_WITH_AS(other.load_state(adam.state()),
                          "load_state: 'adam.m' holds 3 values, the optimizer has 4 parameters", tapegrad::Error);
     CHECK_THROWS_WITH_AS(other.load_state({}),
-                         "load_state: no optimizer step count (array 'optimizer.steps') in the checkpoint", tapegrad::Error);
+                         "load_state: no optimizer step count (array 'optimizer.steps') in the checkpoint",
+                         tapegrad::Error);
 }

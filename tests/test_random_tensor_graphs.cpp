@@ -23,9 +23,34 @@ namespace {
 
 // ---- (2) random tensor programs: every result is [2, 3]
 
-enum class TOp { add, sub, mul, div, add_row, mul_col, matmul, relu, tanh, sigmoid, exp, log, sqrt, abs,
-                 pow_c, neg, scale, rdiv_c, softmax, log_softmax, max_col, mean_row, sum_all,
-                 transpose_reshape, slice_cat, count };
+enum class TOp {
+    add,
+    sub,
+    mul,
+    div,
+    add_row,
+    mul_col,
+    matmul,
+    relu,
+    tanh,
+    sigmoid,
+    exp,
+    log,
+    sqrt,
+    abs,
+    pow_c,
+    neg,
+    scale,
+    rdiv_c,
+    softmax,
+    log_softmax,
+    max_col,
+    mean_row,
+    sum_all,
+    transpose_reshape,
+    slice_cat,
+    count
+};
 
 struct TInstr {
     TOp op;
@@ -47,8 +72,8 @@ Tensor step(const TInstr& in, const std::vector<Tensor>& v, const Tensor& w) {
         case TOp::sub: return a - b;
         case TOp::mul: return a * b;
         case TOp::div: return a / b;
-        case TOp::add_row: return a + b.sum(0, true);    // [2, 3] + [1, 3]
-        case TOp::mul_col: return a * b.mean(1, true);   // [2, 3] * [2, 1]
+        case TOp::add_row: return a + b.sum(0, true);   // [2, 3] + [1, 3]
+        case TOp::mul_col: return a * b.mean(1, true);  // [2, 3] * [2, 1]
         case TOp::matmul: return a.matmul(w);
         case TOp::relu: return a.relu();
         case TOp::tanh: return a.tanh();
@@ -63,7 +88,7 @@ Tensor step(const TInstr& in, const std::vector<Tensor>& v, const Tensor& w) {
         case TOp::rdiv_c: return in.c / a;
         case TOp::softmax: return a.softmax(in.c > 0 ? 1 : 0);
         case TOp::log_softmax: return a.log_softmax(in.c > 0 ? 1 : 0);
-        case TOp::max_col: return a - b.max(1, true);   // [2, 3] - [2, 1]
+        case TOp::max_col: return a - b.max(1, true);  // [2, 3] - [2, 1]
         case TOp::mean_row: return a * b.mean();       // [2, 3] * 0-d
         case TOp::sum_all: return a + b.sum(0).reshape({1, 3});
         case TOp::transpose_reshape: return a.transpose(0, 1).reshape({2, 3});
@@ -108,7 +133,9 @@ TGraph make_tensor_graph(std::uint64_t seed) {
     const std::size_t length = 3 + rng() % 30;
     for (std::size_t tries = 0; g.program.size() < length && tries < 50 * length; ++tries) {
         const std::size_t n = v.size();
-        const auto pick = [&] { return static_cast<std::uint32_t>(rng() % 2 ? n - 1 - rng() % std::min<std::size_t>(n, 3) : rng() % n); };
+        const auto pick = [&] {
+            return static_cast<std::uint32_t>(rng() % 2 ? n - 1 - rng() % std::min<std::size_t>(n, 3) : rng() % n);
+        };
         TInstr in{static_cast<TOp>(rng() % static_cast<int>(TOp::count)), pick(), pick(), u(rng)};
         if (std::fabs(in.c) < 0.3) in.c = 0.7;
         const std::vector<double> a = v[in.a].to_vector(), b = v[in.b].to_vector();
@@ -120,10 +147,13 @@ TGraph make_tensor_graph(std::uint64_t seed) {
         const auto min_of = [](const std::vector<double>& x) { return *std::min_element(x.begin(), x.end()); };
         bool ok = true;
         switch (in.op) {
-            case TOp::relu: case TOp::abs: ok = min_abs(a) > 1e-3; break;
+            case TOp::relu:
+            case TOp::abs: ok = min_abs(a) > 1e-3; break;
             case TOp::div: ok = min_abs(b) > 0.2; break;
             case TOp::rdiv_c: ok = min_abs(a) > 0.2; break;
-            case TOp::log: case TOp::sqrt: case TOp::pow_c: ok = min_of(a) > 0.2; break;
+            case TOp::log:
+            case TOp::sqrt:
+            case TOp::pow_c: ok = min_of(a) > 0.2; break;
             case TOp::exp: ok = *std::max_element(a.begin(), a.end()) < 5; break;
             case TOp::mul_col: ok = min_abs(v[in.b].mean(1, true).to_vector()) > 1e-3; break;
             default: break;
@@ -131,7 +161,8 @@ TGraph make_tensor_graph(std::uint64_t seed) {
         if (!ok) continue;
         const Tensor y = step(in, v, leaves[kLeaves]);
         const std::vector<double> yv = y.to_vector();
-        if (std::any_of(yv.begin(), yv.end(), [](double e) { return !std::isfinite(e) || std::fabs(e) > 1e3; })) continue;
+        if (std::any_of(yv.begin(), yv.end(), [](double e) { return !std::isfinite(e) || std::fabs(e) > 1e3; }))
+            continue;
         g.program.push_back(in);
         v.push_back(y);
     }
@@ -178,7 +209,8 @@ TEST_CASE("the scalar and the tensor engine agree to 1e-12 on the same random pr
         }
     }
     tape.clear();
-    MESSAGE("scalar vs tensor engine: " << n << " programs, " << nonzero << " non-zero gradients compared, largest relative difference " << worst);
+    MESSAGE("scalar vs tensor engine: " << n << " programs, " << nonzero
+                                        << " non-zero gradients compared, largest relative difference " << worst);
     CHECK(nonzero > n);
     CHECK(worst <= 1e-12);
 }
@@ -203,8 +235,8 @@ TEST_CASE("random tensor graphs match central differences") {
             CHECK(r.error < tapegrad::test::kGradTolerance);
         }
     }
-    MESSAGE("random tensor graphs: " << checked << " checked (" << unsound << " skipped: unsound reference), "
-                                     << ops << " ops, largest relative error " << worst);
+    MESSAGE("random tensor graphs: " << checked << " checked (" << unsound << " skipped: unsound reference), " << ops
+                                     << " ops, largest relative error " << worst);
     CHECK(checked == n);
     CHECK(unsound * 20 < n);
     CHECK(worst < tapegrad::test::kGradTolerance);

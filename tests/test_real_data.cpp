@@ -23,7 +23,8 @@ std::string sklearn(const std::string& file) { return std::string(TAPEGRAD_SKLEA
 }  // namespace
 
 TEST_CASE("real data: iris (first row holds counts and names, so skipped) on the scalar engine") {
-    const std::string json = held_out("--csv " + sklearn("iris.csv") + " --skip-rows 1 --no-header --target 4 "
+    const std::string json = held_out("--csv " + sklearn("iris.csv") +
+                                      " --skip-rows 1 --no-header --target 4 "
                                       "--optimizer adam --epochs 200");
     CHECK(json.find("\"classes\": [\"0\", \"1\", \"2\"]") != std::string::npos);
     CHECK(json_number(json, "test", "rows") == 30);
@@ -31,7 +32,8 @@ TEST_CASE("real data: iris (first row holds counts and names, so skipped) on the
 }
 
 TEST_CASE("real data: breast cancer, 30 features, on the tensor engine") {
-    const std::string json = held_out("--csv " + sklearn("breast_cancer.csv") + " --skip-rows 1 --no-header --target 30 "
+    const std::string json = held_out("--csv " + sklearn("breast_cancer.csv") +
+                                      " --skip-rows 1 --no-header --target 30 "
                                       "--tensor --optimizer adam --epochs 100 --batch 32");
     CHECK(json_number(json, "test", "rows") == 113);  // stratified: 42 of 212 malignant, 71 of 357 benign
     CHECK(json_number(json, "test", "accuracy") >= 0.93);
@@ -40,8 +42,9 @@ TEST_CASE("real data: breast cancer, 30 features, on the tensor engine") {
 TEST_CASE("real data: Boston house prices, a regression on both engines") {
     for (const std::string engine : {"", "--tensor "}) {
         CAPTURE(engine);
-        const std::string json = held_out("--csv " + sklearn("boston_house_prices.csv") + " --skip-rows 1 --target MEDV " +
-                                          engine + "--optimizer adam --epochs 200 --batch 32");
+        const std::string json =
+            held_out("--csv " + sklearn("boston_house_prices.csv") + " --skip-rows 1 --target MEDV " + engine +
+                     "--optimizer adam --epochs 200 --batch 32");
         CHECK(json.find("\"task\": \"regression\"") != std::string::npos);
         CHECK(json_number(json, "test", "r2") >= 0.6);
         CHECK(json_number(json, "test", "rmse") < 6.0);  // thousands of dollars; the prices' spread is 9.2
@@ -50,7 +53,8 @@ TEST_CASE("real data: Boston house prices, a regression on both engines") {
 
 #ifdef TAPEGRAD_DIGITS_CSV
 TEST_CASE("real data: digits, 1797 8x8 images without a header, on the tensor engine") {
-    const std::string json = held_out(std::string("--csv ") + TAPEGRAD_DIGITS_CSV + " --no-header --target 64 --tensor "
+    const std::string json = held_out(std::string("--csv ") + TAPEGRAD_DIGITS_CSV +
+                                      " --no-header --target 64 --tensor "
                                       "--optimizer adam --model 64,64,10 --epochs 60 --batch 64");
     CHECK(json_number(json, "test", "rows") == 359);
     CHECK(json_number(json, "test", "accuracy") >= 0.95);

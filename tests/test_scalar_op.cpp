@@ -58,7 +58,7 @@ TEST_CASE("a user's scalar op: repeated parents, parameters, fusing after it and
     Tape::current().clear();
     Value w = Value::parameter(2.0);
     Value x = 3.0;
-    Value y = cubic_of(x, x);  // x^3 + x^2: both partials go to x
+    Value y = cubic_of(x, x);                  // x^3 + x^2: both partials go to x
     Value out = (cubic_of(w, x) + 1.0) * 2.0;  // later ops may fuse into the user's node
     y.backward();
     CHECK(x.grad() == 3 * 9.0 + 3.0 + 3.0);

@@ -12,9 +12,10 @@ using V = std::vector<Value>;
 
 namespace {
 // Value and derivative of y = f(x) at one point, through the engine.
-struct Probe { double y, dy; };
-template <class F>
-Probe probe(double x, F f) {
+struct Probe {
+    double y, dy;
+};
+template <class F> Probe probe(double x, F f) {
     Tape::current().clear();
     Value a = x;
     Value y = f(a);
@@ -112,7 +113,8 @@ TEST_CASE("every scalar op passes the finite-difference check") {
         check_gradients([](const V& x) { return (x[0] * x[0] + 1).log(); }, {p});
         check_gradients([](const V& x) { return (x[0] * x[0] + 1).sqrt(); }, {p});
         check_gradients([](const V& x) { return (x[0] * x[0] + 1).pow(-1.5); }, {p});
-        check_gradients([](const V& x) { return 2.5 / x[0] + x[0] / 2.5 + (1.5 - x[0]) + x[0] * 4.0 + 3.0 * x[0]; }, {p});
+        check_gradients([](const V& x) { return 2.5 / x[0] + x[0] / 2.5 + (1.5 - x[0]) + x[0] * 4.0 + 3.0 * x[0]; },
+                        {p});
         check_gradients([](const V& x) { return x[0] + x[1]; }, {p, 0.7});
         check_gradients([](const V& x) { return x[0] - x[1]; }, {p, 0.7});
         check_gradients([](const V& x) { return x[0] * x[1]; }, {p, 0.7});
@@ -134,7 +136,7 @@ TEST_CASE("the issue's example expression: values and gradients against a hand d
     CHECK(d.data() == near(cv + t + s + std::exp(cv) + std::log(cv * cv + 1)));
     const double dd_dc = 1 + (1 - t * t) + s * (1 - s) + std::exp(cv) + 2 * cv / (cv * cv + 1);
     CHECK(c.grad() == near(dd_dc));
-    CHECK(a.grad() == near(dd_dc * (2.0 - 0.5)));  // dc/da = b - 1/2
+    CHECK(a.grad() == near(dd_dc * (2.0 - 0.5)));    // dc/da = b - 1/2
     CHECK(b.grad() == near(dd_dc * (-4.0 + 12.0)));  // dc/db = a + 3 b^2
 }
 

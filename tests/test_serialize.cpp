@@ -72,12 +72,15 @@ TEST_CASE("checkpoint version 1 still loads: the documented bytes and a model fi
 }
 
 TEST_CASE("checkpoint metadata: text lists round trip, bad keys are refused") {
-    const tapegrad::Metadata meta{{"task", {"classification"}}, {"classes", {"setosa", "a,b\n\"c\"", ""}}, {"empty", {}}};
+    const tapegrad::Metadata meta{
+        {"task", {"classification"}}, {"classes", {"setosa", "a,b\n\"c\"", ""}}, {"empty", {}}};
     tapegrad::Metadata back;
-    const Checkpoint c = tapegrad::from_bytes(tapegrad::to_bytes({SavedArray{"w", StoredType::f32, {2}, {1, 2}}}, meta), &back);
+    const Checkpoint c =
+        tapegrad::from_bytes(tapegrad::to_bytes({SavedArray{"w", StoredType::f32, {2}, {1, 2}}}, meta), &back);
     CHECK(back == meta);
     CHECK(c.size() == 1);
-    CHECK_THROWS_WITH_AS(tapegrad::to_bytes({}, {{"", {"x"}}}), "save: metadata key must have 1 to 4096 bytes, '' has 0", Error);
+    CHECK_THROWS_WITH_AS(tapegrad::to_bytes({}, {{"", {"x"}}}),
+                         "save: metadata key must have 1 to 4096 bytes, '' has 0", Error);
     const std::string good = tapegrad::to_bytes({}, meta);
     for (std::size_t n = 0; n < good.size(); ++n) CHECK_THROWS_AS(tapegrad::from_bytes(good.substr(0, n)), Error);
 }
@@ -107,8 +110,9 @@ TEST_CASE("checkpoint round trip: dtypes, shapes, scalars, empty arrays") {
 TEST_CASE("checkpoint writer refuses what the reader could not read back") {
     CHECK_THROWS_WITH_AS(tapegrad::to_bytes({SavedArray{"w", StoredType::f64, {2, 2}, {1, 2, 3}}}),
                          "save: array 'w' has shape [2, 2] (4 elements) but 3 values", Error);
-    CHECK_THROWS_WITH_AS(tapegrad::to_bytes({SavedArray{"w", StoredType::f64, {}, {1}}, SavedArray{"w", StoredType::f64, {}, {1}}}),
-                         "save: two arrays are named 'w'", Error);
+    CHECK_THROWS_WITH_AS(
+        tapegrad::to_bytes({SavedArray{"w", StoredType::f64, {}, {1}}, SavedArray{"w", StoredType::f64, {}, {1}}}),
+        "save: two arrays are named 'w'", Error);
     CHECK_THROWS_AS(tapegrad::to_bytes({SavedArray{"", StoredType::f64, {}, {1}}}), Error);
 }
 
@@ -131,10 +135,12 @@ TEST_CASE("checkpoint reader: every truncation and every flipped byte is an Erro
     CHECK_THROWS_WITH_AS(tapegrad::from_bytes(good + "xx"), trailing.c_str(), Error);
     std::string flipped = good;
     flipped[good.size() - 10] ^= 1;  // inside the data
-    CHECK_THROWS_WITH_AS(tapegrad::from_bytes(flipped), doctest::Contains("load: checkpoint is corrupted: stored CRC-32"), Error);
+    CHECK_THROWS_WITH_AS(tapegrad::from_bytes(flipped),
+                         doctest::Contains("load: checkpoint is corrupted: stored CRC-32"), Error);
     std::string v3 = good;
     v3[8] = 3;
-    CHECK_THROWS_WITH_AS(tapegrad::from_bytes(v3), "load: checkpoint format version 3, this tapegrad reads versions 1 to 2", Error);
+    CHECK_THROWS_WITH_AS(tapegrad::from_bytes(v3),
+                         "load: checkpoint format version 3, this tapegrad reads versions 1 to 2", Error);
 }
 
 TEST_CASE("MLP save and load: round trip, another architecture, a truncated file") {
@@ -155,14 +161,17 @@ TEST_CASE("MLP save and load: round trip, another architecture, a truncated file
     SUBCASE("another architecture: the error names the differing arrays; the model is unchanged") {
         nn::MLP c(3, {4, 1}, gen);
         const std::vector<double> before = values_of(c);
-        CHECK_THROWS_WITH_AS(nn::load(c, path),
-                             doctest::Contains("'layers.0.neurons.0.w' has shape [2] in the file, the MLP(3, [4, 1]) expects [3]"),
-                             Error);
+        CHECK_THROWS_WITH_AS(
+            nn::load(c, path),
+            doctest::Contains("'layers.0.neurons.0.w' has shape [2] in the file, the MLP(3, [4, 1]) expects [3]"),
+            Error);
         CHECK(values_of(c) == before);
         nn::MLP d(2, {4, 2}, gen);
-        CHECK_THROWS_WITH_AS(nn::load(d, path), doctest::Contains("'layers.1.neurons.1.w' is missing from the file"), Error);
+        CHECK_THROWS_WITH_AS(nn::load(d, path), doctest::Contains("'layers.1.neurons.1.w' is missing from the file"),
+                             Error);
         nn::MLP e(2, {4}, gen);
-        CHECK_THROWS_WITH_AS(nn::load(e, path), doctest::Contains("the file has 'layers.1.neurons.0.w', which the MLP(2, [4]) lacks"),
+        CHECK_THROWS_WITH_AS(nn::load(e, path),
+                             doctest::Contains("the file has 'layers.1.neurons.0.w', which the MLP(2, [4]) lacks"),
                              Error);
     }
     SUBCASE("a truncated or corrupted file: Error naming the path; the model is unchanged") {
@@ -170,7 +179,8 @@ TEST_CASE("MLP save and load: round trip, another architecture, a truncated file
         write_all(dir / "cut.tg", bytes.substr(0, bytes.size() / 2));
         nn::MLP c(2, {4, 1}, gen);
         const std::vector<double> before = values_of(c);
-        CHECK_THROWS_WITH_AS(nn::load(c, (dir / "cut.tg").string()), doctest::Contains("cut.tg': truncated checkpoint"), Error);
+        CHECK_THROWS_WITH_AS(nn::load(c, (dir / "cut.tg").string()), doctest::Contains("cut.tg': truncated checkpoint"),
+                             Error);
         CHECK(values_of(c) == before);
         CHECK_THROWS_WITH_AS(nn::load(c, (dir / "none.tg").string()), doctest::Contains("load: cannot open"), Error);
     }
@@ -178,7 +188,8 @@ TEST_CASE("MLP save and load: round trip, another architecture, a truncated file
         nn::save(b, path);
         nn::save(a, path);
         int files = 0;
-        for (const auto& entry : fs::directory_iterator(dir)) files += entry.path().filename().string().rfind("model.tg", 0) == 0;
+        for (const auto& entry : fs::directory_iterator(dir))
+            files += entry.path().filename().string().rfind("model.tg", 0) == 0;
         CHECK(files == 1);
         CHECK_THROWS_WITH_AS(nn::save(a, (dir / "no/such/dir/m.tg").string()),
                              doctest::Contains("save: cannot create a temporary file beside"), Error);

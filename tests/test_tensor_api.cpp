@@ -12,8 +12,7 @@ using tapegrad::Tensor;
 
 namespace {
 // Runs f, expects tapegrad::Error whose message contains every one of `parts`.
-template <class F>
-void check_error(F&& f, std::initializer_list<const char*> parts) {
+template <class F> void check_error(F&& f, std::initializer_list<const char*> parts) {
     std::string msg;
     try {
         f();
@@ -90,7 +89,7 @@ TEST_CASE("tensor: lifetimes across Tape::clear()") {
     y.backward();
     CHECK(w.grad().to_vector() == std::vector<double>{2, 2, 2, 2});
     tape.clear();
-    CHECK(w.to_vector() == std::vector<double>{1, 1, 1, 1});  // factory tensors survive
+    CHECK(w.to_vector() == std::vector<double>{1, 1, 1, 1});         // factory tensors survive
     CHECK(w.grad().to_vector() == std::vector<double>{2, 2, 2, 2});  // and so do their grads
     CHECK_FALSE(y.valid());
     check_error([&] { (void)y.item(); }, {"item", "cleared", "generation"});
@@ -110,8 +109,11 @@ TEST_CASE("tensor: errors name the op and the shapes") {
     check_error([&] { (void)a.sum(2); }, {"sum", "dim 2", "out of range"});
     check_error([&] { (void)a.softmax(-3); }, {"softmax", "dim -3"});
     check_error([&] { (void)Tensor::from(std::vector<double>{1, 2, 3}, {2, 2}); }, {"from", "3 values", "[2, 2]"});
-    check_error([&] { (void)tapegrad::nn::cross_entropy(a, std::vector<std::int64_t>{0, 3}); },
-                {"cross_entropy", "label 3", "3 classes"});
+    check_error(
+        [&] {
+            (void)tapegrad::nn::cross_entropy(a, std::vector<std::int64_t>{0, 3});
+        },
+        {"cross_entropy", "label 3", "3 classes"});
     Tensor g = Tensor::zeros({2, 3}, DType::f32, true);
     check_error([&] { (g * 2.0).backward(); }, {"backward", "one-element", "[2, 3]"});
     check_error([&] { a.sum().backward(); }, {"backward", "does not require grad"});

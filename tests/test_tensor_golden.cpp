@@ -85,24 +85,38 @@ const std::map<std::string, Fn>& functions() {
         {"mean", [](auto& v) { return v[0].mean(); }},
         {"max", [](auto& v) { return v[0].max(); }},
         {"max_dim", [](auto& v) { return v[0].max(2); }},
-        {"reshape_t", [](auto& v) { return v[0].transpose(0, 1).reshape({4, 3}) * v[0].reshape({4, 3}); }},
+        {"reshape_t",
+         [](auto& v) {
+             return v[0].transpose(0, 1).reshape({4, 3}) * v[0].reshape({4, 3});
+         }},
         {"slice", [](auto& v) { return v[0].slice(1, 1, 4, 2).exp(); }},
-        {"cat", [](auto& v) { return tapegrad::cat({v[0], v[1].tanh(), v[0]}, 1); }},
+        {"cat",
+         [](auto& v) {
+             return tapegrad::cat({v[0], v[1].tanh(), v[0]}, 1);
+         }},
         {"softmax", [](auto& v) { return v[0].softmax(1); }},
         {"softmax_f32", [](auto& v) { return v[0].softmax(0); }},
         {"log_softmax", [](auto& v) { return v[0].log_softmax(0); }},
         {"log_softmax_big", [](auto& v) { return (v[0] * 100.0).log_softmax(1); }},
         {"mse", [](auto& v) { return tapegrad::nn::mse_loss(v[0], v[1]); }},
         {"bce", [](auto& v) { return tapegrad::nn::binary_cross_entropy_with_logits(v[0], v[1]); }},
-        {"cross_entropy", [](auto& v) { return tapegrad::nn::cross_entropy(v[0], L{2, 0, 4, 1}); }},
-        {"cross_entropy_f32", [](auto& v) { return tapegrad::nn::cross_entropy(v[0], L{1, 1, 0}); }},
+        {"cross_entropy",
+         [](auto& v) {
+             return tapegrad::nn::cross_entropy(v[0], L{2, 0, 4, 1});
+         }},
+        {"cross_entropy_f32",
+         [](auto& v) {
+             return tapegrad::nn::cross_entropy(v[0], L{1, 1, 0});
+         }},
         {"snippet",
          [](auto& v) {
              Tensor c = (v[0].matmul(v[1]) + 1.0).tanh() * v[0].sum(1, true);
              return tapegrad::nn::cross_entropy(c, L{0, 3});
          }},
         {"mlp",
-         [](auto& v) { return tapegrad::nn::cross_entropy((v[0].matmul(v[1]) + v[2]).relu().matmul(v[3]), L{1, 0, 2}); }},
+         [](auto& v) {
+             return tapegrad::nn::cross_entropy((v[0].matmul(v[1]) + v[2]).relu().matmul(v[3]), L{1, 0, 2});
+         }},
     };
     return fns;
 }
@@ -138,9 +152,11 @@ TEST_CASE("tensor golden: values and gradients agree with PyTorch") {
         Tensor y = fn->second(inputs);
         compare(name + " out", y, c.out.at(0));
         std::vector<double> w;
-        for (std::int64_t i = 0; i < y.numel(); ++i) w.push_back(y.numel() == 1 ? 1.0 : 1.0 + 0.1 * static_cast<double>(i));
+        for (std::int64_t i = 0; i < y.numel(); ++i)
+            w.push_back(y.numel() == 1 ? 1.0 : 1.0 + 0.1 * static_cast<double>(i));
         (y * Tensor::from(w, Shape(y.sizes()), y.dtype())).sum().backward();
-        for (const auto& [i, r] : c.grad) compare(name + " grad " + std::to_string(i), inputs[static_cast<std::size_t>(i)].grad(), r);
+        for (const auto& [i, r] : c.grad)
+            compare(name + " grad " + std::to_string(i), inputs[static_cast<std::size_t>(i)].grad(), r);
     }
     Tape::current().clear();
 }

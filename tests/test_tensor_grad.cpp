@@ -84,12 +84,12 @@ TEST_CASE("tensor gradcheck: binary ops with broadcasting") {
     for (const Fn& f : std::vector<Fn>{[](auto& v) { return v[0] + v[1]; }, [](auto& v) { return v[0] - v[1]; },
                                        [](auto& v) { return v[0] * v[1]; }, [](auto& v) { return v[0] / v[1]; }}) {
         check(f, {a, b});
-        check(f, {a, input({3}, 5, 0.5, 2.0)});        // row broadcast
-        check(f, {a, input({2, 1}, 6, 0.5, 2.0)});     // column broadcast (size-1 dim)
+        check(f, {a, input({3}, 5, 0.5, 2.0)});                       // row broadcast
+        check(f, {a, input({2, 1}, 6, 0.5, 2.0)});                    // column broadcast (size-1 dim)
         check(f, {input({2, 1, 3}, 7), input({4, 1}, 8, 0.5, 2.0)});  // both stretch
-        check(f, {a, input({}, 9, 0.5, 2.0)});         // 0-d
-        check(f, {input({}, 10), b});                  // 0-d on the left
-        check(f, {input({0, 3}, 11), input({3}, 12, 0.5, 2.0)});  // a zero-size dim
+        check(f, {a, input({}, 9, 0.5, 2.0)});                        // 0-d
+        check(f, {input({}, 10), b});                                 // 0-d on the left
+        check(f, {input({0, 3}, 11), input({3}, 12, 0.5, 2.0)});      // a zero-size dim
     }
 }
 
@@ -107,11 +107,13 @@ TEST_CASE("tensor gradcheck: reuse and non-contiguous inputs") {
 TEST_CASE("tensor gradcheck: matmul") {
     check([](auto& v) { return v[0].matmul(v[1]); }, {input({2, 3}, 15), input({3, 4}, 16)});
     check([](auto& v) { return v[0].matmul(v[1]); }, {input({2, 2, 3}, 17), input({2, 3, 4}, 18)});
-    check([](auto& v) { return v[0].matmul(v[1]); }, {input({2, 2, 3}, 19), input({3, 4}, 20)});  // shared B
-    check([](auto& v) { return v[0].matmul(v[1]); }, {input({2, 3}, 21), input({2, 3, 4}, 22)});  // shared A
+    check([](auto& v) { return v[0].matmul(v[1]); }, {input({2, 2, 3}, 19), input({3, 4}, 20)});     // shared B
+    check([](auto& v) { return v[0].matmul(v[1]); }, {input({2, 3}, 21), input({2, 3, 4}, 22)});     // shared A
     check([](auto& v) { return v[0].matmul(v[1]); }, {input({1, 2, 3}, 23), input({3, 3, 2}, 24)});  // batch of 1
-    check([](auto& v) { return v[0].transpose(0, 1).matmul(v[1].transpose(0, 1)); }, {input({3, 2}, 25), input({4, 3}, 26)});
-    check([](auto& v) { return v[0].matmul(v[1].slice(1, 0, 4, 2)); }, {input({2, 3}, 27), input({3, 4}, 28)});  // copied
+    check([](auto& v) { return v[0].transpose(0, 1).matmul(v[1].transpose(0, 1)); },
+          {input({3, 2}, 25), input({4, 3}, 26)});
+    check([](auto& v) { return v[0].matmul(v[1].slice(1, 0, 4, 2)); },
+          {input({2, 3}, 27), input({3, 4}, 28)});                                          // copied
     check([](auto& v) { return v[0].matmul(v[1]); }, {input({3}, 29), input({3, 2}, 30)});  // 1-d
     check([](auto& v) { return v[0].matmul(v[1]); }, {input({2, 3}, 31), input({3}, 32)});
     check([](auto& v) { return v[0].matmul(v[1]); }, {input({3}, 33), input({3}, 34)});
@@ -150,7 +152,11 @@ TEST_CASE("tensor gradcheck: shape ops") {
     check([](auto& v) { return v[0].flatten().contiguous(); }, {a});
     check([](auto& v) { return v[0].transpose(1, 2).contiguous(); }, {a});
     check([](auto& v) { return tapegrad::cat({v[0], v[1], v[0]}, 1); }, {a, input({2, 1, 4}, 44)});
-    check([](auto& v) { return tapegrad::cat({v[0].transpose(0, 1), v[1]}, 0); }, {input({2, 3}, 45), input({2, 2}, 46)});
+    check(
+        [](auto& v) {
+            return tapegrad::cat({v[0].transpose(0, 1), v[1]}, 0);
+        },
+        {input({2, 3}, 45), input({2, 2}, 46)});
     check([](auto& v) { return tapegrad::cat({v[0], v[1]}, 0); }, {input({0, 2}, 47), input({2, 2}, 48)});
 }
 
@@ -170,25 +176,33 @@ TEST_CASE("tensor gradcheck: losses") {
     check([](auto& v) { return tapegrad::nn::mse_loss(v[0], v[1]); }, {input({3, 2}, 52), input({3, 2}, 53)});
     check([](auto& v) { return tapegrad::nn::binary_cross_entropy_with_logits(v[0], v[1]); },
           {input({4, 2}, 54, -3, 3), input({4, 2}, 55, 0, 1)});
-    check([](auto& v) { return tapegrad::nn::cross_entropy(v[0], std::vector<std::int64_t>{2, 0, 3}); },
-          {input({3, 4}, 56, -2, 2)});
-    check([](auto& v) { return tapegrad::nn::cross_entropy(v[0].transpose(0, 1), std::vector<std::int64_t>{1, 0}); },
-          {input({3, 2}, 57, -2, 2)});
+    check(
+        [](auto& v) {
+            return tapegrad::nn::cross_entropy(v[0], std::vector<std::int64_t>{2, 0, 3});
+        },
+        {input({3, 4}, 56, -2, 2)});
+    check(
+        [](auto& v) {
+            return tapegrad::nn::cross_entropy(v[0].transpose(0, 1), std::vector<std::int64_t>{1, 0});
+        },
+        {input({3, 2}, 57, -2, 2)});
     check([](auto& v) { return tapegrad::nn::cross_entropy(v[0], std::vector<std::int64_t>{1}); }, {input({3}, 58)});
 }
 
 TEST_CASE("tensor gradcheck: a small network, the snippet's shape, and mixed dtypes") {
-    check([](auto& v) {
-        Tensor c = (v[0].matmul(v[1]) + 1.0).tanh() * v[0].sum(1, true);
-        return tapegrad::nn::cross_entropy(c, std::vector<std::int64_t>{0, 3}) + c.softmax(1).max() +
-               c.transpose(0, 1).reshape({4, 2}).log_softmax(0).mean(0, true).sum();
-    },
-          {input({2, 3}, 59), input({3, 4}, 60)});
-    check([](auto& v) {
-        Tensor h = (v[0].matmul(v[1]) + v[2]).relu();
-        return tapegrad::nn::cross_entropy(h.matmul(v[3]), std::vector<std::int64_t>{1, 0, 1});
-    },
-          {input({3, 4}, 61), input({4, 5}, 62), input({5}, 63), input({5, 2}, 64)});
+    check(
+        [](auto& v) {
+            Tensor c = (v[0].matmul(v[1]) + 1.0).tanh() * v[0].sum(1, true);
+            return tapegrad::nn::cross_entropy(c, std::vector<std::int64_t>{0, 3}) + c.softmax(1).max() +
+                   c.transpose(0, 1).reshape({4, 2}).log_softmax(0).mean(0, true).sum();
+        },
+        {input({2, 3}, 59), input({3, 4}, 60)});
+    check(
+        [](auto& v) {
+            Tensor h = (v[0].matmul(v[1]) + v[2]).relu();
+            return tapegrad::nn::cross_entropy(h.matmul(v[3]), std::vector<std::int64_t>{1, 0, 1});
+        },
+        {input({3, 4}, 61), input({4, 5}, 62), input({5}, 63), input({5, 2}, 64)});
     // float32 operand promoted to float64: the gradient flows through the cast
     Tape::current().clear();
     Tensor a = Tensor::from(std::vector<double>{1, 2}, {2}, DType::f32, true);

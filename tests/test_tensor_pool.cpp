@@ -5,8 +5,8 @@
 #include <cstring>
 #include <vector>
 
-#include <tapegrad/tapegrad.hpp>
 #include <tapegrad/detail/tensor_pool.hpp>
+#include <tapegrad/tapegrad.hpp>
 
 #include "alloc_counter.hpp"
 
@@ -50,7 +50,7 @@ TEST_CASE("tensor pool: a warm training step takes no memory from the heap") {
     CHECK(tapegrad::testing::allocation_count() == heap_before);
     CHECK(tape.buffer_pools().heap_allocations() == pool_before);
     CHECK(tape.buffer_pools().buffers_in_use() == 0);  // clear() gave every buffer back
-    CHECK(loss < first);                                // and it learns
+    CHECK(loss < first);                               // and it learns
     tape.release_memory();
     CHECK(tape.buffer_pools().bytes_held() == 0);
 }

@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
     const double expected = (ctx.size() + 1) / 2.0;
     const bool ok = w.grad().to_vector() == std::vector<double>(3, expected) && w.to_vector()[0] == 0.5;
     if (ctx.rank() == 0)
-        std::printf("distributed: %d ranks, mean grad %g (expected %g)\n", ctx.size(), w.grad().to_vector()[0], expected);
+        std::printf("distributed: %d ranks, mean grad %g (expected %g)\n", ctx.size(), w.grad().to_vector()[0],
+                    expected);
     tapegrad::Tape::current().clear();
     return ok ? 0 : 1;
 }

@@ -15,7 +15,8 @@ int main() {
     // By hand: c = 2, dd/dc = 1 + (1 - tanh^2 2) + s(2)(1 - s(2)) + e^2 + 4/5, dc/da = b - 1/2.
     const double t = std::tanh(2.0), s = 1 / (1 + std::exp(-2.0));
     const double expected = (1 + (1 - t * t) + s * (1 - s) + std::exp(2.0) + 0.8) * 1.5;
-    std::printf("tapegrad %s: d = %.6f, dd/da = %.6f (expected %.6f)\n", TAPEGRAD_VERSION, d.data(), a.grad(), expected);
+    std::printf("tapegrad %s: d = %.6f, dd/da = %.6f (expected %.6f)\n", TAPEGRAD_VERSION, d.data(), a.grad(),
+                expected);
     bool ok = std::fabs(a.grad() - expected) < 1e-12;
 
     // The tensor engine, through the BLAS: d sum(x W) / dx = the row sums of W.

@@ -46,7 +46,8 @@ template <class T>
 inline void check_anomaly(const char* pass, const char* op, std::size_t position, std::span<const T> xs) {
     if (!anomaly_mode()) return;
     for (const T x : xs)
-        if (!std::isfinite(x)) [[unlikely]] throw_anomaly(pass, op, position, static_cast<double>(x));
+        if (!std::isfinite(x)) [[unlikely]]
+            throw_anomaly(pass, op, position, static_cast<double>(x));
 }
 
 }  // namespace detail

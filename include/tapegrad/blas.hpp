@@ -26,11 +26,11 @@
 namespace tapegrad {
 
 struct BlasInfo {
-    std::string backend;  // "OpenBLAS 0.3.21 DYNAMIC_ARCH ..." (the library's own config string)
-    std::string kernel;   // the kernels in use: OpenBLAS's core name ("Haswell", "SkylakeX")
-    std::string cpu;      // "Intel(R) Xeon(R) ... (family 6, model 207)"
-    std::string cpu_isa;  // the widest vector ISA the CPU and OS support: avx512, avx2, avx, sse
-    std::string choice;   // how the kernel was chosen, e.g. "corrected from Prescott"
+    std::string backend;     // "OpenBLAS 0.3.21 DYNAMIC_ARCH ..." (the library's own config string)
+    std::string kernel;      // the kernels in use: OpenBLAS's core name ("Haswell", "SkylakeX")
+    std::string cpu;         // "Intel(R) Xeon(R) ... (family 6, model 207)"
+    std::string cpu_isa;     // the widest vector ISA the CPU and OS support: avx512, avx2, avx, sse
+    std::string choice;      // how the kernel was chosen, e.g. "corrected from Prescott"
     bool below_cpu = false;  // the OpenBLAS kernels use less of the CPU than it supports
     std::string f32_gemm;    // what float32 products run on: "oneDNN 2.6.3 sgemm" or "OpenBLAS Haswell kernels"
     std::string f32_choice;  // and why

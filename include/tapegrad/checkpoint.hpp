@@ -26,10 +26,10 @@ const char* name_of(DType type);
 /// One named array of a checkpoint. Values are held as doubles in memory whatever the stored
 /// type (every float is exactly a double); an f32 array is rounded to float when written.
 struct SavedArray {
-    std::string name;                 ///< e.g. "layers.0.neurons.3.w"; unique within a checkpoint
+    std::string name;  ///< e.g. "layers.0.neurons.3.w"; unique within a checkpoint
     DType type = DType::f64;
-    std::vector<std::size_t> shape;   ///< empty for a scalar
-    std::vector<double> values;       ///< row-major, product(shape) of them
+    std::vector<std::size_t> shape;  ///< empty for a scalar
+    std::vector<double> values;      ///< row-major, product(shape) of them
 
     /// Number of elements the shape implies (1 for a scalar).
     std::size_t numel() const;

@@ -54,10 +54,8 @@ class TensorOpContext {
 public:
     // Keeps tensors for backward (inputs, the output, intermediates); saved(0) is the first.
     template <class... Ts>
-        requires(std::is_same_v<Ts, Tensor> && ...)
-    void save(const Ts&... tensors) {
-        (saved_.push_back(tensors), ...);
-    }
+        requires(std::is_same_v<Ts, Tensor>&&...)
+    void save(const Ts&... tensors) { (saved_.push_back(tensors), ...); }
     // The i-th tensor saved; raises Error naming the op if fewer were saved.
     const Tensor& saved(std::size_t i) const;
     std::size_t saved_count() const { return saved_.size(); }
@@ -71,11 +69,9 @@ private:
 };
 
 namespace detail {
-template <class F, std::size_t N>
-Tensor custom_forward(TensorOpContext& ctx, std::span<const Tensor> inputs) {
-    return [&]<std::size_t... K>(std::index_sequence<K...>) -> Tensor {
-        return F::forward(ctx, inputs[K]...);
-    }(std::make_index_sequence<N>{});
+template <class F, std::size_t N> Tensor custom_forward(TensorOpContext& ctx, std::span<const Tensor> inputs) {
+    return [&]<std::size_t... K>(std::index_sequence<K...>)->Tensor { return F::forward(ctx, inputs[K]...); }
+    (std::make_index_sequence<N>{});
 }
 
 template <class F, std::size_t N>
@@ -99,7 +95,8 @@ Tensor apply(const Ts&... inputs) {
     static_assert(std::is_convertible_v<decltype(F::name), const char*>,
                   "a custom op names itself: static constexpr const char* name = \"...\";");
     constexpr std::size_t n = sizeof...(Ts);
-    static constexpr detail::CustomOpCalls calls{F::name, &detail::custom_forward<F, n>, &detail::custom_backward<F, n>};
+    static constexpr detail::CustomOpCalls calls{F::name, &detail::custom_forward<F, n>,
+                                                 &detail::custom_backward<F, n>};
     const std::array<Tensor, n> list{inputs...};
     return detail::apply_custom(calls, list);
 }

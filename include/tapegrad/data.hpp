@@ -21,10 +21,10 @@ const char* name_of(Task task);
 /// n points: features row-major (n x features) and, for classification, labels in [0, classes),
 /// for regression, target values.
 struct Dataset {
-    std::vector<double> x;                   ///< n * features values, row after row
-    std::vector<int> y;                      ///< n labels (classification)
-    std::vector<double> t;                   ///< n target values (regression)
-    Task task = Task::classification;        ///< how the target is learnt
+    std::vector<double> x;             ///< n * features values, row after row
+    std::vector<int> y;                ///< n labels (classification)
+    std::vector<double> t;             ///< n target values (regression)
+    Task task = Task::classification;  ///< how the target is learnt
     std::size_t features = 0;
     int classes = 0;
     std::vector<std::string> feature_names;  ///< features names ("x0", "x1" for generated sets)

@@ -28,15 +28,11 @@ std::vector<std::vector<double>> jacobian(VectorFunction f, const std::vector<do
 }  // namespace detail
 
 // df/dxi at x: one recording and one reverse sweep.
-template <class F>
-std::vector<double> gradient(F f, const std::vector<double>& x) {
-    return detail::gradient(f, x);
-}
+template <class F> std::vector<double> gradient(F f, const std::vector<double>& x) { return detail::gradient(f, x); }
 
 // H[i][j] = d2f / dxi dxj at x: f recorded once, then H e_j by one forward-over-reverse pass
 // per column, as hvp (about 2n + 1 gradients' work).
-template <class F>
-std::vector<std::vector<double>> hessian(F f, const std::vector<double>& x) {
+template <class F> std::vector<std::vector<double>> hessian(F f, const std::vector<double>& x) {
     return detail::hessian(f, x);
 }
 
@@ -46,14 +42,12 @@ std::vector<std::vector<double>> hessian(F f, const std::vector<double>& x) {
 // numbers). Nothing is recorded for it: about two gradients' work, whatever the size of x.
 // The same result as grad(grad(f) . v) by create_graph, at about half the cost. Error if v and x
 // differ in size, or if f's graph holds a ScalarOp (no second derivative).
-template <class F>
-std::vector<double> hvp(F f, const std::vector<double>& x, const std::vector<double>& v) {
+template <class F> std::vector<double> hvp(F f, const std::vector<double>& x, const std::vector<double>& v) {
     return detail::hvp(f, x, v);
 }
 
 // J[i][j] = dfi / dxj at x for f returning m Values: one recording and one sweep per output.
-template <class F>
-std::vector<std::vector<double>> jacobian(F f, const std::vector<double>& x) {
+template <class F> std::vector<std::vector<double>> jacobian(F f, const std::vector<double>& x) {
     return detail::jacobian(f, x);
 }
 

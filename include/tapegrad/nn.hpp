@@ -2,9 +2,9 @@
 // Linear, activations, Sequential) and losses, initialisation, optimizers and checkpoints.
 #pragma once
 
+#include "tapegrad/checkpoint.hpp"
 #include "tapegrad/nn/init.hpp"
 #include "tapegrad/nn/losses.hpp"
 #include "tapegrad/nn/mlp.hpp"
 #include "tapegrad/nn/module.hpp"
 #include "tapegrad/optim.hpp"
-#include "tapegrad/checkpoint.hpp"

@@ -73,11 +73,11 @@ public:
     void zero_grad();
 
     std::size_t op_count() const { return nodes_.size() + fused_ops_; }  // ops recorded (fused or not)
-    std::size_t node_count() const { return nodes_.size(); }         // nodes recorded
-    std::size_t edge_count() const { return edges_.size(); }   // partials recorded
-    std::size_t bytes_used() const;                            // by nodes and edges
-    std::size_t bytes_reserved() const;                        // held, used or not
-    std::uint64_t generation() const { return generation_; }  // bumped by clear()
+    std::size_t node_count() const { return nodes_.size(); }             // nodes recorded
+    std::size_t edge_count() const { return edges_.size(); }             // partials recorded
+    std::size_t bytes_used() const;                                      // by nodes and edges
+    std::size_t bytes_reserved() const;                                  // held, used or not
+    std::uint64_t generation() const { return generation_; }             // bumped by clear()
     bool grad_enabled() const { return grad_enabled_; }
     // True while a HigherOrder guard is alive on this tape.
     bool higher_order() const { return higher_order_; }
@@ -208,12 +208,12 @@ private:
     std::uint64_t generation_ = 1;
     bool grad_enabled_ = true;
     bool higher_order_ = false;
-    bool plain_ = true;  // grad_enabled_ && !higher_order_
-    bool swept_ = false;  // a backward has run since clear(): interior grads may be non-zero
-    std::size_t fused_ops_ = 0;  // ops recorded by fusing into an existing node
+    bool plain_ = true;                     // grad_enabled_ && !higher_order_
+    bool swept_ = false;                    // a backward has run since clear(): interior grads may be non-zero
+    std::size_t fused_ops_ = 0;             // ops recorded by fusing into an existing node
     const detail::Node* sealed_ = nullptr;  // where the next node went when the last entry was recorded
     std::unique_ptr<detail::BufferPools, detail::BufferPoolsDeleter> buffer_pools_;  // made on first use
-    EntryHook entry_hook_ = nullptr;  // set_entry_hook()
+    EntryHook entry_hook_ = nullptr;                                                 // set_entry_hook()
     void* entry_hook_context_ = nullptr;
     detail::HigherOrderLog higher_order_log_;  // what create_graph needs, kept under HigherOrder
 };

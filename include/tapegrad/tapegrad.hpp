@@ -3,6 +3,7 @@
 
 #include "tapegrad/anomaly.hpp"
 #include "tapegrad/blas.hpp"
+#include "tapegrad/checkpoint.hpp"
 #include "tapegrad/custom_op.hpp"
 #include "tapegrad/data.hpp"
 #include "tapegrad/derivatives.hpp"
@@ -15,7 +16,6 @@
 #include "tapegrad/nn/losses.hpp"
 #include "tapegrad/optim.hpp"
 #include "tapegrad/scalar_op.hpp"
-#include "tapegrad/checkpoint.hpp"
 #include "tapegrad/tape.hpp"
 #include "tapegrad/tensor.hpp"
 #include "tapegrad/threads.hpp"

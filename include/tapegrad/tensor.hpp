@@ -83,7 +83,7 @@ void manual_seed(std::uint64_t seed);
 namespace detail {
 struct TensorImpl;
 struct TensorAccess;  // how the library reaches a handle's internals (detail/tensor_impl.hpp)
-}
+}  // namespace detail
 
 class Tensor {
 public:
@@ -126,8 +126,8 @@ public:
     std::int64_t numel() const;
     bool is_contiguous() const;
     bool requires_grad() const;
-    bool is_leaf() const;  // made by a factory (not an op result)
-    Tape* tape() const { return tape_; }  // the tape an op result lives on; nullptr for leaves
+    bool is_leaf() const;                                  // made by a factory (not an op result)
+    Tape* tape() const { return tape_; }                   // the tape an op result lives on; nullptr for leaves
     Tensor& set_requires_grad(bool requires_grad = true);  // leaves only
 
     // ---- values
@@ -167,8 +167,8 @@ public:
     Tensor sum(int dim, bool keepdim = false) const;
     Tensor mean() const;
     Tensor mean(int dim, bool keepdim = false) const;
-    Tensor max() const;                               // ties share the gradient (as torch.max())
-    Tensor max(int dim, bool keepdim = false) const;  // the gradient goes to the first maximum
+    Tensor max() const;                                  // ties share the gradient (as torch.max())
+    Tensor max(int dim, bool keepdim = false) const;     // the gradient goes to the first maximum
     Tensor argmax(int dim, bool keepdim = false) const;  // indices as values; not differentiable
 
     // ---- shape: views where the strides allow, copies otherwise
@@ -199,7 +199,8 @@ private:
     // The impl behind the handle; raises Error if the handle is empty or its tape was cleared.
     detail::TensorImpl* impl(const char* op) const {
         if (tape_ != nullptr) {
-            if (generation_ != tape_->generation()) [[unlikely]] throw_stale(op);
+            if (generation_ != tape_->generation()) [[unlikely]]
+                throw_stale(op);
         } else if (impl_ == nullptr) [[unlikely]] {
             throw_empty(op);
         }

@@ -39,7 +39,8 @@ public:
     // A copy marks both handles as shared: neither is fused into. (Copying a handle that is
     // already shared, a parameter's say, only reads it, so threads may copy one at once.)
     Value(const Value& o) noexcept
-        : node_(o.node_), tape_(o.tape_), generation_(o.generation_), value_(o.value_), sole_(false), result_(o.result_) {
+        : node_(o.node_), tape_(o.tape_), generation_(o.generation_), value_(o.value_), sole_(false),
+          result_(o.result_) {
         if (o.sole_) o.sole_ = false;
     }
     Value& operator=(const Value& o) noexcept {
@@ -54,7 +55,8 @@ public:
     }
     // A move hands the node over: the moved-from handle is empty.
     Value(Value&& o) noexcept
-        : node_(o.node_), tape_(o.tape_), generation_(o.generation_), value_(o.value_), sole_(o.sole_), result_(o.result_) {
+        : node_(o.node_), tape_(o.tape_), generation_(o.generation_), value_(o.value_), sole_(o.sole_),
+          result_(o.result_) {
         o.node_ = nullptr;
         o.tape_ = nullptr;
     }
@@ -71,8 +73,8 @@ public:
         }
         return *this;
     }
-    Value(double x);             // implicit on purpose, a leaf on the current tape
-    Value(Tape& tape, double x); // a leaf on the given tape
+    Value(double x);              // implicit on purpose, a leaf on the current tape
+    Value(Tape& tape, double x);  // a leaf on the given tape
 
     // A leaf that survives Tape::clear(): what nn's weights are made of. It lives until
     // release_parameter() or the end of the program; nn modules release theirs.
@@ -80,10 +82,19 @@ public:
     // Returns a parameter's memory; every handle to it is dangling afterwards.
     static void release_parameter(Value& p);
 
-    double data() const { check("data"); return node_->value; }
-    double grad() const { check("grad"); return node_->grad; }
-    void set_data(double x);     // leaves and parameters only
-    void set_grad(double g) { check("set_grad"); node_->grad = g; }
+    double data() const {
+        check("data");
+        return node_->value;
+    }
+    double grad() const {
+        check("grad");
+        return node_->grad;
+    }
+    void set_data(double x);  // leaves and parameters only
+    void set_grad(double g) {
+        check("set_grad");
+        node_->grad = g;
+    }
     void zero_grad() { set_grad(0.0); }
 
     // Seeds this node's grad with `seed` (d self / d self = 1) and sweeps the tape backwards,
@@ -99,16 +110,16 @@ public:
     }
 
     bool is_parameter() const { return node_ != nullptr && tape_ == nullptr; }
-    bool is_leaf() const;       // a leaf on a tape, or a parameter
-    bool valid() const;         // non-empty and its tape not cleared since it was recorded
-    const char* op() const;     // "leaf", "+", "tanh", ...
+    bool is_leaf() const;                 // a leaf on a tape, or a parameter
+    bool valid() const;                   // non-empty and its tape not cleared since it was recorded
+    const char* op() const;               // "leaf", "+", "tanh", ...
     Tape* tape() const { return tape_; }  // nullptr for parameters
 
     // The unary ops: relu, tanh, sigmoid, exp, log, sqrt, abs, sin, cos (each one's value and
     // derivative are in tapegrad/ops/elementwise.hpp), and pow.
 #define TAPEGRAD_DECLARE_UNARY(method, Rule) \
     Value method() const&;                   \
-    Value method() &&;
+    Value method()&&;
     TAPEGRAD_UNARY_OPS(TAPEGRAD_DECLARE_UNARY)
 #undef TAPEGRAD_DECLARE_UNARY
     Value pow(double exponent) const&;
@@ -148,9 +159,9 @@ private:
     detail::Node* node_ = nullptr;
     Tape* tape_ = nullptr;  // nullptr for parameters (and for the empty handle)
     std::uint64_t generation_ = 0;
-    double value_ = 0.0;        // the node's value, if result_
-    mutable bool sole_ = false; // a fresh op result no copy was made of (copying clears it on both)
-    bool result_ = false;       // names an op result, whose value never changes
+    double value_ = 0.0;         // the node's value, if result_
+    mutable bool sole_ = false;  // a fresh op result no copy was made of (copying clears it on both)
+    bool result_ = false;        // names an op result, whose value never changes
 };
 
 namespace detail {
@@ -222,8 +233,8 @@ Value operator/(double a, Value&& b);
 Value operator-(Value&& a);
 
 // Fused n-ary ops: one node with many parents.
-Value sum(std::span<const Value> xs);                             // x0 + x1 + ...
-Value dot(std::span<const Value> a, std::span<const Value> b);    // a0*b0 + a1*b1 + ...
+Value sum(std::span<const Value> xs);                           // x0 + x1 + ...
+Value dot(std::span<const Value> a, std::span<const Value> b);  // a0*b0 + a1*b1 + ...
 inline Value sum(std::initializer_list<Value> xs) { return sum(std::span<const Value>(xs.begin(), xs.size())); }
 
 // The unary methods as free functions (tapegrad::exp(x) is x.exp()), and pow: so that code

@@ -109,8 +109,9 @@ Run train(Mode mode, DType dtype, std::size_t n, int steps, dist::DataParallelOp
             Tensor loss = nn::cross_entropy(model(x), y);
             if (mode == Mode::sum_over_global_count)
                 loss = loss * (static_cast<double>(end - begin) / static_cast<double>(n));
-            if (reg.defined()) loss = loss + (mode == Mode::mean_of_shards || mode == Mode::whole_batch
-                                                  ? reg : reg * (1.0 / ctx.size()));
+            if (reg.defined())
+                loss =
+                    loss + (mode == Mode::mean_of_shards || mode == Mode::whole_batch ? reg : reg * (1.0 / ctx.size()));
             loss.backward();
             if (ddp) ddp->synchronize();
             opt.step();
@@ -138,7 +139,8 @@ TEST_CASE("shard gives each rank a contiguous share, sizes within one, covering 
             CHECK(expect_begin == n);
             CHECK(largest - smallest <= 1);
         }
-    CHECK_THROWS_WITH_AS(dist::shard(10, 3, 3), doctest::Contains("dist::shard: rank 3 is not in [0, 3)"), tapegrad::Error);
+    CHECK_THROWS_WITH_AS(dist::shard(10, 3, 3), doctest::Contains("dist::shard: rank 3 is not in [0, 3)"),
+                         tapegrad::Error);
     const auto [b, e] = dist::shard(10, test_context());
     CHECK(e > b);
 }
@@ -279,12 +281,15 @@ TEST_CASE("a model that differs between ranks is an Error on every rank naming t
     const V count = odd ? V{Tensor::zeros({2, 3}, DType::f32, true), Tensor::zeros({3}, DType::f32, true)}
                         : V{Tensor::zeros({2, 3}, DType::f32, true)};
     CHECK_THROWS_WITH_AS(dist::broadcast_parameters(count, ctx),
-                         doctest::Contains("dist::broadcast_parameters: the model differs between ranks: rank 0 has 1 tensor parameters, rank 1 has 2 tensor parameters"),
+                         doctest::Contains("dist::broadcast_parameters: the model differs between ranks: rank 0 has 1 "
+                                           "tensor parameters, rank 1 has 2 tensor parameters"),
                          tapegrad::Error);
-    CHECK_THROWS_WITH_AS(dist::DataParallel(count, ctx), doctest::Contains("rank 1 has 2 tensor parameters"), tapegrad::Error);
+    CHECK_THROWS_WITH_AS(dist::DataParallel(count, ctx), doctest::Contains("rank 1 has 2 tensor parameters"),
+                         tapegrad::Error);
     const V shape{Tensor::zeros({2, odd ? 4 : 3}, DType::f32, true)};
     CHECK_THROWS_WITH_AS(dist::DataParallel(shape, ctx),
-                         doctest::Contains("dist::DataParallel: the model differs between ranks: parameter 0: rank 0 has float32 [2, 3], rank 1 has float32 [2, 4]"),
+                         doctest::Contains("dist::DataParallel: the model differs between ranks: parameter 0: rank 0 "
+                                           "has float32 [2, 3], rank 1 has float32 [2, 4]"),
                          tapegrad::Error);
     const V dtype{Tensor::zeros({2, 3}, odd ? DType::f64 : DType::f32, true)};
     CHECK_THROWS_WITH_AS(dist::broadcast_parameters(dtype, ctx),
@@ -312,7 +317,8 @@ TEST_CASE("a run resumed from rank 0's checkpoint on every rank reaches the unin
     // One file name for the job: rank 0's process id.
     std::int64_t id = static_cast<std::int64_t>(::getpid());
     MPI_Bcast(&id, 1, MPI_INT64_T, 0, test_comm());
-    const std::string path = (std::filesystem::temp_directory_path() / ("tapegrad_resume_" + std::to_string(id) + ".tgc")).string();
+    const std::string path =
+        (std::filesystem::temp_directory_path() / ("tapegrad_resume_" + std::to_string(id) + ".tgc")).string();
     const Batch batch = make_batch(12);
     const auto [begin, end] = dist::shard(12, ctx);
     const Tensor x = rows(batch, begin, end, DType::f32);
@@ -338,8 +344,9 @@ TEST_CASE("a run resumed from rank 0's checkpoint on every rank reaches the unin
         dist::save_checkpoint(first, opt, path, ctx);
     }
     tapegrad::Generator other(999);  // the resumed model starts elsewhere: the file must set it
-    nn::Sequential resumed(nn::Linear(4, 8, true, DType::f32, other), nn::Tanh(), nn::Linear(8, 8, true, DType::f32, other),
-                           nn::Tanh(), nn::Linear(8, 3, true, DType::f32, other));
+    nn::Sequential resumed(nn::Linear(4, 8, true, DType::f32, other), nn::Tanh(),
+                           nn::Linear(8, 8, true, DType::f32, other), nn::Tanh(),
+                           nn::Linear(8, 3, true, DType::f32, other));
     tapegrad::optim::Adam opt(resumed.parameters(), 0.01);
     dist::load_checkpoint(resumed, opt, path, ctx);
     CHECK(opt.steps() == 3);

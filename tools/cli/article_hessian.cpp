@@ -77,15 +77,17 @@ std::string report(const ArticleHessian& h) {
     }
     out += "\nEigenvalues:";
     for (double l : h.eigenvalues) out += fmt::format(" {:.4e}", l);
-    out += "\n  Two are 0 (to rounding): the loss sees w1,1 and w2,1 only through a1 = 0.35 w1,1 + 0.7 w2,1, and\n"
-           "  w1,2 and w2,2 only through a2, so (0.7, -0.35) in either pair changes nothing. Two are negative:\n"
-           "  the loss is not convex here, and a Newton step goes to the stationary point of the quadratic\n"
-           "  model (taken with H's pseudo-inverse, on the directions the loss sees), not to a minimum.\n\n";
+    out +=
+        "\n  Two are 0 (to rounding): the loss sees w1,1 and w2,1 only through a1 = 0.35 w1,1 + 0.7 w2,1, and\n"
+        "  w1,2 and w2,2 only through a2, so (0.7, -0.35) in either pair changes nothing. Two are negative:\n"
+        "  the loss is not convex here, and a Newton step goes to the stationary point of the quadratic\n"
+        "  model (taken with H's pseudo-inverse, on the directions the loss sees), not to a minimum.\n\n";
     out += "One step from the starting weights (learning rate 1 for the gradient step, as the article)\n";
     out += fmt::format("  {:<6} {:>10} {:>16} {:>16}\n", "", "start", "gradient step", "Newton step");
     out += fmt::format("  {:<6} {:>10} {:>16} {:>16}\n", "", "w", "w - dL/dw", "w - H+ dL/dw");
     for (std::size_t i = 0; i < 6; ++i)
-        out += fmt::format("  {:<6} {:>10.6f} {:>16.6f} {:>16.6f}\n", kNames[i], h.weights[i], h.gradient_step[i], h.newton_step[i]);
+        out += fmt::format("  {:<6} {:>10.6f} {:>16.6f} {:>16.6f}\n", kNames[i], h.weights[i], h.gradient_step[i],
+                           h.newton_step[i]);
     out += fmt::format("  {:<6} {:>10.6f} {:>16.6f} {:>16.6f}\n", "loss", h.loss, h.loss_after_gradient_step,
                        h.loss_after_newton_step);
     return out;

@@ -86,10 +86,12 @@ ModelInfo from_metadata(const Metadata& m, const std::string& path) {
     const Entries e(m, path);
     ModelInfo info;
     const std::string& task = e.one("task");
-    if (task != "classification" && task != "regression") e.bad("task", std::string("'").append(task).append("' is not classification or regression"));
+    if (task != "classification" && task != "regression")
+        e.bad("task", std::string("'").append(task).append("' is not classification or regression"));
     info.task = task == "regression" ? data::Task::regression : data::Task::classification;
     info.engine = e.one("engine");
-    if (info.engine != "scalar" && info.engine != "tensor") e.bad("engine", std::string("'").append(info.engine).append("' is not scalar or tensor"));
+    if (info.engine != "scalar" && info.engine != "tensor")
+        e.bad("engine", std::string("'").append(info.engine).append("' is not scalar or tensor"));
     for (double s : e.numbers("sizes")) {
         if (s < 1 || s > 100000 || s != std::trunc(s)) e.bad("sizes", number_text(s) + " is not a layer size");
         info.sizes.push_back(static_cast<std::size_t>(s));
@@ -97,15 +99,16 @@ ModelInfo from_metadata(const Metadata& m, const std::string& path) {
     info.features = e.list("features");
     info.scaling.mean = e.numbers("feature_mean");
     info.scaling.scale = e.numbers("feature_scale");
-    if (info.sizes.size() < 2 || info.sizes.front() != info.features.size() || info.scaling.mean.size() != info.features.size() ||
-        info.scaling.scale.size() != info.features.size())
+    if (info.sizes.size() < 2 || info.sizes.front() != info.features.size() ||
+        info.scaling.mean.size() != info.features.size() || info.scaling.scale.size() != info.features.size())
         e.bad("sizes", "the model's inputs, the features and their scaling disagree in number");
     info.target = e.one("target");
     if (info.task == data::Task::classification) {
         info.classes = e.list("classes");
         const std::size_t want = info.classes.size() == 2 ? 1 : info.classes.size();
         if (info.classes.size() < 2 || (info.sizes.back() != want && info.sizes.back() != info.classes.size()))
-            e.bad("classes", std::to_string(info.classes.size()) + " classes for " + std::to_string(info.sizes.back()) + " outputs");
+            e.bad("classes", std::to_string(info.classes.size()) + " classes for " + std::to_string(info.sizes.back()) +
+                                 " outputs");
     } else {
         info.target_mean = e.number("target_mean");
         info.target_scale = e.number("target_scale");

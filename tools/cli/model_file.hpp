@@ -6,19 +6,19 @@
 #include <string>
 #include <vector>
 
-#include <tapegrad/data.hpp>
 #include <tapegrad/checkpoint.hpp>
+#include <tapegrad/data.hpp>
 
 namespace tapegrad::cli {
 
 struct ModelInfo {
-    std::string engine = "scalar";         // "scalar" or "tensor"
-    std::vector<std::size_t> sizes;        // {features, hidden..., outputs}
+    std::string engine = "scalar";   // "scalar" or "tensor"
+    std::vector<std::size_t> sizes;  // {features, hidden..., outputs}
     data::Task task = data::Task::classification;
-    std::vector<std::string> features;     // the table's feature columns, in the model's order
-    data::Scaling scaling;                 // their mean and scale on the training rows
-    std::string target;                    // the column learnt
-    std::vector<std::string> classes;      // classification: label k's name
+    std::vector<std::string> features;             // the table's feature columns, in the model's order
+    data::Scaling scaling;                         // their mean and scale on the training rows
+    std::string target;                            // the column learnt
+    std::vector<std::string> classes;              // classification: label k's name
     double target_mean = 0.0, target_scale = 1.0;  // regression: prediction = output * scale + mean
 };
 

@@ -19,7 +19,8 @@ std::uint64_t parse_count(const std::string& option, const std::string& text, st
     if (text.empty() || ec != std::errc() || end != text.data() + text.size())
         throw UsageError(option + ": '" + text + "' is not a whole number");
     if (v < lo || v > hi)
-        throw UsageError(option + ": " + text + " is out of range (" + std::to_string(lo) + " to " + std::to_string(hi) + ")");
+        throw UsageError(option + ": " + text + " is out of range (" + std::to_string(lo) + " to " +
+                         std::to_string(hi) + ")");
     return v;
 }
 
@@ -42,7 +43,8 @@ std::vector<std::size_t> parse_sizes(const std::string& option, const std::strin
         if (comma == std::string::npos) break;
         start = comma + 1;
     }
-    if (sizes.size() < 2) throw UsageError(option + ": '" + text + "' needs at least an input and an output size, e.g. 2,16,1");
+    if (sizes.size() < 2)
+        throw UsageError(option + ": '" + text + "' needs at least an input and an output size, e.g. 2,16,1");
     return sizes;
 }
 

@@ -10,8 +10,10 @@ namespace tapegrad::cli {
 
 namespace {
 
-constexpr const char* kPoint[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
-constexpr const char* kArea[] = {"#c6dbef", "#fcbba1", "#c7e9c0", "#fdd0a2", "#dadaeb", "#e7d4c9", "#f9d3e9", "#e0e0e0"};
+constexpr const char* kPoint[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
+                                  "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
+constexpr const char* kArea[] = {"#c6dbef", "#fcbba1", "#c7e9c0", "#fdd0a2",
+                                 "#dadaeb", "#e7d4c9", "#f9d3e9", "#e0e0e0"};
 
 std::string fmt(const char* format, double a) {
     char buf[64];
@@ -52,12 +54,15 @@ std::string loss_svg(const std::vector<double>& loss, const std::vector<double>&
         if (std::isfinite(v)) hi = std::max(hi, v);
     if (hi <= 0.0) hi = 1.0;
     const std::size_t n = loss.size();
-    const auto x_of = [&](std::size_t i) { return L + (n > 1 ? pw * static_cast<double>(i) / static_cast<double>(n - 1) : pw / 2); };
+    const auto x_of = [&](std::size_t i) {
+        return L + (n > 1 ? pw * static_cast<double>(i) / static_cast<double>(n - 1) : pw / 2);
+    };
     std::string s = header(W, H, title);
     // axes, ticks and labels
-    s += "<g stroke=\"#444\" fill=\"none\"><line x1=\"" + std::to_string(L) + "\" y1=\"" + std::to_string(T) + "\" x2=\"" +
-         std::to_string(L) + "\" y2=\"" + std::to_string(H - B) + "\"/><line x1=\"" + std::to_string(L) + "\" y1=\"" +
-         std::to_string(H - B) + "\" x2=\"" + std::to_string(W - R) + "\" y2=\"" + std::to_string(H - B) + "\"/></g>\n";
+    s += "<g stroke=\"#444\" fill=\"none\"><line x1=\"" + std::to_string(L) + "\" y1=\"" + std::to_string(T) +
+         "\" x2=\"" + std::to_string(L) + "\" y2=\"" + std::to_string(H - B) + "\"/><line x1=\"" + std::to_string(L) +
+         "\" y1=\"" + std::to_string(H - B) + "\" x2=\"" + std::to_string(W - R) + "\" y2=\"" + std::to_string(H - B) +
+         "\"/></g>\n";
     for (int k = 0; k <= 4; ++k) {
         const double y = T + ph * (1.0 - k / 4.0);
         s += "<line x1=\"" + std::to_string(L) + "\" x2=\"" + std::to_string(W - R) + "\" y1=\"" + fmt("%.1f", y) +
@@ -71,7 +76,8 @@ std::string loss_svg(const std::vector<double>& loss, const std::vector<double>&
     s += "<text x=\"" + std::to_string(L) + "\" y=\"" + std::to_string(H - B + 18) + "\">1</text>\n";
     s += "<text x=\"" + std::to_string(W - R) + "\" y=\"" + std::to_string(H - B + 18) + "\" text-anchor=\"end\">" +
          std::to_string(n) + "</text>\n";
-    s += "<text x=\"" + std::to_string(W / 2) + "\" y=\"" + std::to_string(H - 10) + "\" text-anchor=\"middle\">epoch</text>\n";
+    s += "<text x=\"" + std::to_string(W / 2) + "\" y=\"" + std::to_string(H - 10) +
+         "\" text-anchor=\"middle\">epoch</text>\n";
     s += "<text x=\"14\" y=\"" + std::to_string(T + 10) + "\" fill=\"#1f77b4\">loss</text>\n";
     if (!accuracy.empty())
         s += "<text x=\"" + std::to_string(W - 14) + "\" y=\"" + std::to_string(T + 10) +
@@ -88,7 +94,8 @@ std::string loss_svg(const std::vector<double>& loss, const std::vector<double>&
         for (std::size_t i = 0; i < accuracy.size() && i < n; ++i)
             pts += fmt("%.1f", x_of(i)) + "," + fmt("%.1f", T + ph * (1.0 - std::clamp(accuracy[i], 0.0, 1.0))) + " ";
         s += "<polyline class=\"accuracy\" fill=\"none\" stroke=\"#2ca02c\" stroke-width=\"1.5\" "
-             "stroke-dasharray=\"5,3\" points=\"" + pts + "\"/>\n";
+             "stroke-dasharray=\"5,3\" points=\"" +
+             pts + "\"/>\n";
     }
     return s + "</svg>\n";
 }
@@ -118,7 +125,8 @@ std::string boundary_svg(const data::Dataset& d, const std::function<int(double,
             const double cx = x0 + (x1 - x0) * (gx + 0.5) / grid, cy = y1 - (y1 - y0) * (gy + 0.5) / grid;
             const int c = predict(cx, cy);
             s += "<rect x=\"" + fmt("%.2f", M + gx * cell) + "\" y=\"" + fmt("%.2f", T + gy * cell) + "\" width=\"" +
-                 fmt("%.2f", cell + 0.05) + "\" height=\"" + fmt("%.2f", cell + 0.05) + "\" fill=\"" + kArea[c & 7] + "\"/>\n";
+                 fmt("%.2f", cell + 0.05) + "\" height=\"" + fmt("%.2f", cell + 0.05) + "\" fill=\"" + kArea[c & 7] +
+                 "\"/>\n";
         }
     }
     s += "</g>\n<g class=\"points\" stroke=\"#222\" stroke-width=\"0.6\">\n";
@@ -128,9 +136,9 @@ std::string boundary_svg(const data::Dataset& d, const std::function<int(double,
     s += "</g>\n<rect x=\"" + std::to_string(M) + "\" y=\"" + std::to_string(T) + "\" width=\"" + fmt("%.0f", side) +
          "\" height=\"" + fmt("%.0f", side) + "\" fill=\"none\" stroke=\"#444\"/>\n";
     s += "<text x=\"" + std::to_string(M) + "\" y=\"" + fmt("%.0f", T + side + 16) + "\">" +
-         escape(d.feature_names.size() > 0 ? d.feature_names[0] : "x0") + ": " + fmt("%.3g", x0) + " .. " + fmt("%.3g", x1) +
-         ", " + escape(d.feature_names.size() > 1 ? d.feature_names[1] : "x1") + ": " + fmt("%.3g", y0) + " .. " +
-         fmt("%.3g", y1) + "</text>\n";
+         escape(d.feature_names.size() > 0 ? d.feature_names[0] : "x0") + ": " + fmt("%.3g", x0) + " .. " +
+         fmt("%.3g", x1) + ", " + escape(d.feature_names.size() > 1 ? d.feature_names[1] : "x1") + ": " +
+         fmt("%.3g", y0) + " .. " + fmt("%.3g", y1) + "</text>\n";
     return s + "</svg>\n";
 }
 

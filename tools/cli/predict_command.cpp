@@ -4,9 +4,9 @@
 #include <map>
 #include <set>
 
+#include <tapegrad/checkpoint.hpp>
 #include <tapegrad/data.hpp>
 #include <tapegrad/error.hpp>
-#include <tapegrad/checkpoint.hpp>
 
 #include "commands.hpp"
 #include "model_file.hpp"
@@ -67,8 +67,8 @@ std::vector<std::size_t> match_columns(const data::Table& t, const ModelInfo& in
     std::string msg = "the columns of '" + t.source + "' do not match the model's";
     if (!missing.empty()) msg += "; missing: " + join_names(missing);
     if (!unexpected.empty()) msg += "; not in the model: " + join_names(unexpected);
-    throw Error(msg + " (the model's " + std::to_string(info.features.size()) + " features: " + join_names(info.features) +
-                ", target '" + info.target + "')");
+    throw Error(msg + " (the model's " + std::to_string(info.features.size()) +
+                " features: " + join_names(info.features) + ", target '" + info.target + "')");
 }
 
 }  // namespace

@@ -15,13 +15,17 @@ data::Dataset read_table_data(const TableArgs& a) {
     data::Dataset d = data::to_dataset(table, a.target, task);
     // A header of numbers is often a first row of data (sklearn's files): say so.
     const std::size_t col = data::column_index(table, a.target);
-    if (!a.no_header && a.target.find_first_not_of("0123456789") == std::string::npos && a.target != std::to_string(col))
-        std::printf("note: '%s' is the name of column %zu here; if the first row is data, use --no-header (and "
-                    "--skip-rows)\n", a.target.c_str(), col);
+    if (!a.no_header && a.target.find_first_not_of("0123456789") == std::string::npos &&
+        a.target != std::to_string(col))
+        std::printf(
+            "note: '%s' is the name of column %zu here; if the first row is data, use --no-header (and "
+            "--skip-rows)\n",
+            a.target.c_str(), col);
     std::printf("%s: %s\n", data::name_of(d.task), d.task_reason.c_str());
     if (d.task == data::Task::classification) {
         std::string map;
-        for (int k = 0; k < d.classes && k < 30; ++k) map += (k ? ", " : "") + std::to_string(k) + " = " + d.class_names[static_cast<std::size_t>(k)];
+        for (int k = 0; k < d.classes && k < 30; ++k)
+            map += (k ? ", " : "") + std::to_string(k) + " = " + d.class_names[static_cast<std::size_t>(k)];
         if (d.classes > 30) map += ", ...";
         std::printf("classes: %s\n", map.c_str());
     }

@@ -37,9 +37,9 @@ Scores score(Trainable& model, const data::Dataset& d, double target_scale) {
 std::string scores_line(const Scores& s, data::Task task) {
     char buf[160];
     if (task == data::Task::classification)
-        std::snprintf(buf, sizeof buf, "loss %.4f  accuracy %5.1f%% (%zu/%zu)", s.loss, 100.0 * s.accuracy, s.right, s.rows);
-    else
-        std::snprintf(buf, sizeof buf, "loss %.4f  RMSE %.4g  R\u00b2 %.3f  (%zu rows)", s.loss, s.rmse, s.r2, s.rows);
+        std::snprintf(buf, sizeof buf, "loss %.4f  accuracy %5.1f%% (%zu/%zu)", s.loss, 100.0 * s.accuracy, s.right,
+                      s.rows);
+    else std::snprintf(buf, sizeof buf, "loss %.4f  RMSE %.4g  R\u00b2 %.3f  (%zu rows)", s.loss, s.rmse, s.r2, s.rows);
     return buf;
 }
 
@@ -70,7 +70,8 @@ std::string json_scores(const Scores& s, data::Task task) {
 }  // namespace
 
 std::string report_json(const Report& r) {
-    std::string out = "{\n  \"task\": " + json_string(data::name_of(r.task)) + ",\n  \"target\": " + json_string(r.target);
+    std::string out =
+        "{\n  \"task\": " + json_string(data::name_of(r.task)) + ",\n  \"target\": " + json_string(r.target);
     if (r.task == data::Task::classification) {
         out += ",\n  \"classes\": [";
         for (std::size_t i = 0; i < r.classes.size(); ++i) out += (i ? ", " : "") + json_string(r.classes[i]);

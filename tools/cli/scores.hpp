@@ -12,10 +12,10 @@ namespace tapegrad::cli {
 
 struct Scores {
     std::size_t rows = 0;
-    double loss = 0.0;                     // the training loss's mean, without the L2 penalty
-    std::size_t right = 0;                 // classification: rows classified correctly
+    double loss = 0.0;      // the training loss's mean, without the L2 penalty
+    std::size_t right = 0;  // classification: rows classified correctly
     double accuracy = 0.0;
-    double rmse = 0.0, r2 = 0.0;           // regression, in the target's own units
+    double rmse = 0.0, r2 = 0.0;  // regression, in the target's own units
 };
 
 // Scores of `model` on all of d; for regression d.t is standardised and `target_scale` undoes it.

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
+#include <tapegrad/checkpoint.hpp>
 #include <tapegrad/data.hpp>
 #include <tapegrad/nn/module.hpp>
 #include <tapegrad/optim.hpp>
-#include <tapegrad/checkpoint.hpp>
 #include <tapegrad/tensor.hpp>
 
 namespace tapegrad::cli {
@@ -20,7 +20,7 @@ struct TrainOptions {
     std::string optimizer = "sgd";   // "sgd" or "adam"
     double lr = 0.0;                 // starting learning rate
     std::uint64_t seed = 1;
-    bool regression = false;         // one output fitted to d.t with MSE
+    bool regression = false;  // one output fitted to d.t with MSE
 };
 
 // A model being trained. Classification: labels are 0..classes-1; a model with one output is a

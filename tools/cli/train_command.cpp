@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <numeric>
@@ -135,7 +135,6 @@ std::string percent(double x) {
     return buf;
 }
 
-
 }  // namespace
 
 int train(const std::vector<std::string>& args) {
@@ -153,8 +152,10 @@ int train(const std::vector<std::string>& args) {
         d = read_table_data({a.csv, a.target, a.task, a.no_header, a.skip_rows});
         source = a.csv;
     } else {
-        const double noise = a.noise >= 0.0 ? a.noise
-                             : a.dataset == "spiral" ? 0.2 : a.dataset == "circles" ? 0.05 : 0.1;
+        const double noise = a.noise >= 0.0           ? a.noise
+                             : a.dataset == "spiral"  ? 0.2
+                             : a.dataset == "circles" ? 0.05
+                                                      : 0.1;
         const std::size_t n = a.samples > 0 ? a.samples : a.dataset == "spiral" ? 300 : 100;
         d = data::make_dataset(a.dataset, n, noise, a.seed);
         source = a.dataset;
@@ -183,7 +184,8 @@ int train(const std::vector<std::string>& args) {
                          std::to_string(d.features) + " features");
     if (regression && o.sizes.back() != 1)
         throw UsageError("--model ends with " + std::to_string(o.sizes.back()) + " outputs, regression needs 1");
-    if (!regression && !(o.sizes.back() == 1 && d.classes == 2) && o.sizes.back() != static_cast<std::size_t>(d.classes))
+    if (!regression && !(o.sizes.back() == 1 && d.classes == 2) &&
+        o.sizes.back() != static_cast<std::size_t>(d.classes))
         throw UsageError("--model ends with " + std::to_string(o.sizes.back()) + " outputs, the data has " +
                          std::to_string(d.classes) + " classes (use " +
                          (d.classes == 2 ? std::string("1 or 2") : std::to_string(d.classes)) + ")");
@@ -203,7 +205,9 @@ int train(const std::vector<std::string>& args) {
     else
         std::printf("%s, %zu parameters; %s: %zu points, %zu features, %d classes\n", model->describe().c_str(),
                     model->parameter_count(), source.c_str(), d.size(), d.features, d.classes);
-    if (held_out) std::printf("held out %zu of %zu rows for testing (--test-split %g)\n", test.size(), test.size() + d.size(), a.test_split);
+    if (held_out)
+        std::printf("held out %zu of %zu rows for testing (--test-split %g)\n", test.size(), test.size() + d.size(),
+                    a.test_split);
     std::fflush(stdout);
 
     const bool tty = ::isatty(::fileno(stdout)) != 0;
@@ -242,7 +246,8 @@ int train(const std::vector<std::string>& args) {
             if (last || now - last_draw > std::chrono::milliseconds(100)) {
                 last_draw = now;
                 constexpr int kWidth = 24;
-                const int filled = static_cast<int>(kWidth * static_cast<double>(epoch + 1) / static_cast<double>(a.epochs));
+                const int filled =
+                    static_cast<int>(kWidth * static_cast<double>(epoch + 1) / static_cast<double>(a.epochs));
                 std::string bar(static_cast<std::size_t>(filled), '#');
                 bar.resize(kWidth, '.');
                 std::printf("\r  epoch %zu/%zu [%s] loss %.4f%s  %.0f steps/s   ", epoch + 1, a.epochs, bar.c_str(),
@@ -251,7 +256,8 @@ int train(const std::vector<std::string>& args) {
                 std::fflush(stdout);
             }
         } else if ((epoch + 1) % log_every == 0 || last) {
-            std::printf("epoch %zu/%zu  loss %.4f%s  %.0f steps/s\n", epoch + 1, a.epochs, losses.back(), acc.c_str(), rate);
+            std::printf("epoch %zu/%zu  loss %.4f%s  %.0f steps/s\n", epoch + 1, a.epochs, losses.back(), acc.c_str(),
+                        rate);
             std::fflush(stdout);
         }
     }
@@ -266,11 +272,11 @@ int train(const std::vector<std::string>& args) {
     report.seconds = secs;
     report.train = score(*model, d, info.target_scale);
     if (regression)
-        std::printf("trained %zu epochs (%zu steps) in %.3f s: training RMSE %.4g, R\u00b2 %.3f\n", a.epochs, steps, secs,
-                    report.train.rmse, report.train.r2);
+        std::printf("trained %zu epochs (%zu steps) in %.3f s: training RMSE %.4g, R\u00b2 %.3f\n", a.epochs, steps,
+                    secs, report.train.rmse, report.train.r2);
     else
-        std::printf("trained %zu epochs (%zu steps) in %.3f s: training accuracy %s (%zu/%zu)%s\n", a.epochs, steps, secs,
-                    percent(report.train.accuracy).c_str(), report.train.right, n,
+        std::printf("trained %zu epochs (%zu steps) in %.3f s: training accuracy %s (%zu/%zu)%s\n", a.epochs, steps,
+                    secs, percent(report.train.accuracy).c_str(), report.train.right, n,
                     losses.empty() ? "" : (", final loss " + std::to_string(losses.back())).c_str());
     if (held_out) {
         report.has_test = true;

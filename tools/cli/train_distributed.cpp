@@ -27,7 +27,8 @@ public:
         build_tensor_mlp(model_, o.sizes, gen_);
         const std::vector<Tensor> params = model_.parameters();
         dist::broadcast_parameters(params, ctx_);
-        ddp_ = std::make_unique<dist::DataParallel>(params, ctx_, dist::DataParallelOptions{.reduce = dist::Reduce::sum});
+        ddp_ =
+            std::make_unique<dist::DataParallel>(params, ctx_, dist::DataParallelOptions{.reduce = dist::Reduce::sum});
         for (const Tensor& p : params) count_ += static_cast<std::size_t>(p.numel());
         opt_ = make_tensor_optimizer(params, o);
         outputs_ = o.sizes.back();
@@ -67,9 +68,7 @@ public:
         return tensor_evaluate(model_, d, rows, regression_, outputs_, correct);
     }
 
-    std::vector<double> outputs(const double* x) override {
-        return tensor_outputs(model_, x, inputs_);
-    }
+    std::vector<double> outputs(const double* x) override { return tensor_outputs(model_, x, inputs_); }
 
     void set_lr(double lr) override { opt_->set_lr(lr); }
     void save(const std::string& path, const Metadata& metadata) const override {

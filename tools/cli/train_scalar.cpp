@@ -15,8 +15,7 @@ constexpr double kL2 = 1e-4;  // micrograd's demo's alpha
 class ScalarModel final : public Trainable {
 public:
     explicit ScalarModel(const TrainOptions& o)
-        : regression_(o.regression),
-          gen_(o.seed),
+        : regression_(o.regression), gen_(o.seed),
           model_(o.sizes[0], std::vector<std::size_t>(o.sizes.begin() + 1, o.sizes.end()), gen_),
           params_(model_.parameters()) {
         if (o.optimizer == "adam") opt_ = std::make_unique<optim::Adam>(params_, o.lr);
@@ -66,15 +65,15 @@ public:
     }
 
     void set_lr(double lr) override { opt_->set_lr(lr); }
-    void save(const std::string& path, const Metadata& metadata) const override { tapegrad::save(model_.state(), path, metadata); }
+    void save(const std::string& path, const Metadata& metadata) const override {
+        tapegrad::save(model_.state(), path, metadata);
+    }
     void load(const std::string& path) override { nn::load(model_, path); }
     std::size_t parameter_count() const override { return params_.size(); }
     std::string describe() const override { return nn::describe(model_) + " on the scalar engine"; }
 
 private:
-    std::vector<Value> inputs(const double* x) const {
-        return std::vector<Value>(x, x + model_.nin());
-    }
+    std::vector<Value> inputs(const double* x) const { return std::vector<Value>(x, x + model_.nin()); }
     // Regression: the squared error (score - t)^2.
     // One output: micrograd's hinge, max(0, 1 - y * score) with y = +-1.
     // Several: softmax cross-entropy, log(sum_j exp(z_j - m)) + m - z_label, m = max z (a constant).
@@ -108,8 +107,6 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Trainable> make_scalar_model(const TrainOptions& o) {
-    return std::make_unique<ScalarModel>(o);
-}
+std::unique_ptr<Trainable> make_scalar_model(const TrainOptions& o) { return std::make_unique<ScalarModel>(o); }
 
 }  // namespace tapegrad::cli

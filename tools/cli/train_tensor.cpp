@@ -38,12 +38,12 @@ public:
         return tensor_evaluate(model_, d, rows, regression_, outputs_, correct);
     }
 
-    std::vector<double> outputs(const double* x) override {
-        return tensor_outputs(model_, x, inputs_);
-    }
+    std::vector<double> outputs(const double* x) override { return tensor_outputs(model_, x, inputs_); }
 
     void set_lr(double lr) override { opt_->set_lr(lr); }
-    void save(const std::string& path, const Metadata& metadata) const override { tapegrad::save(model_.state(), path, metadata); }
+    void save(const std::string& path, const Metadata& metadata) const override {
+        tapegrad::save(model_.state(), path, metadata);
+    }
     void load(const std::string& path) override { nn::load(model_, path); }
     std::size_t parameter_count() const override { return count_; }
     std::string describe() const override { return model_.describe() + " on the tensor engine"; }
@@ -114,7 +114,8 @@ Tensor tensor_batch_loss(nn::Sequential& model, const data::Dataset& d, std::spa
     const Tensor out = model(Tensor::from(x, {n, static_cast<std::int64_t>(d.features)}));
     if (regression) return nn::mse_loss(out, Tensor::from(targets, {n, 1}));
     const std::vector<double> scores = out.to_vector();
-    for (std::size_t k = 0; k < rows.size(); ++k) correct += decide(scores.data() + k * outputs, outputs) == d.y[rows[k]];
+    for (std::size_t k = 0; k < rows.size(); ++k)
+        correct += decide(scores.data() + k * outputs, outputs) == d.y[rows[k]];
     return outputs == 1 ? nn::binary_cross_entropy_with_logits(out, Tensor::from(targets, {n, 1}))
                         : nn::cross_entropy(out, labels);
 }

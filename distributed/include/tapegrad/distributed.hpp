@@ -96,14 +96,14 @@ struct DataParallelOptions {
 /// Figures for the last synchronize() and in total.
 struct DataParallelStats {
     std::size_t buckets = 0;
-    std::size_t bytes_per_step = 0;     ///< gradient bytes all-reduced by one synchronize()
-    std::size_t steps = 0;              ///< synchronize() calls
-    std::size_t launched_early = 0;     ///< buckets of the last step sent during backward
-    std::size_t rereduced = 0;          ///< buckets sent early that changed afterwards (in total)
-    double last_wait_seconds = 0.0;     ///< the last synchronize()'s time waiting for MPI
-    double wait_seconds = 0.0;          ///< all synchronize() calls' time waiting for MPI
-    double sync_seconds = 0.0;          ///< all synchronize() calls' time in total
-    double hook_seconds = 0.0;          ///< time in the sweep's hook: packing, sending, MPI progress
+    std::size_t bytes_per_step = 0;  ///< gradient bytes all-reduced by one synchronize()
+    std::size_t steps = 0;           ///< synchronize() calls
+    std::size_t launched_early = 0;  ///< buckets of the last step sent during backward
+    std::size_t rereduced = 0;       ///< buckets sent early that changed afterwards (in total)
+    double last_wait_seconds = 0.0;  ///< the last synchronize()'s time waiting for MPI
+    double wait_seconds = 0.0;       ///< all synchronize() calls' time waiting for MPI
+    double sync_seconds = 0.0;       ///< all synchronize() calls' time in total
+    double hook_seconds = 0.0;       ///< time in the sweep's hook: packing, sending, MPI progress
 };
 
 /// Averages (or sums) gradients over ranks after each backward. Construction checks, on every

@@ -28,14 +28,12 @@ public:
         return chunks_[chunk_].data.get() + at;
     }
 
-    template <class T, class... Args>
-    T* make(Args&&... args) {
+    template <class T, class... Args> T* make(Args&&... args) {
         void* at = allocate(sizeof(T), alignof(T));
         T* p;
         if constexpr (std::is_aggregate_v<T>)
             p = new (at) T{static_cast<Args&&>(args)...};  // clang 14 lacks C++20's T(args...) for aggregates
-        else
-            p = new (at) T(static_cast<Args&&>(args)...);
+        else p = new (at) T(static_cast<Args&&>(args)...);
         if constexpr (!std::is_trivially_destructible_v<T>) {
             auto* d = new (allocate(sizeof(Destructor), alignof(Destructor)))
                 Destructor{[](void* q) { static_cast<T*>(q)->~T(); }, p, destructors_};

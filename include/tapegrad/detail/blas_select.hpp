@@ -23,7 +23,7 @@ CpuId read_cpu();  // this machine's
 Isa core_isa(std::string_view core);
 
 struct CoreChoice {
-    std::string core;    // the core to run: the detected one, or a correction
+    std::string core;  // the core to run: the detected one, or a correction
     std::string reason;
 };
 // detected: OpenBLAS's own choice; user_set: OPENBLAS_CORETYPE or TAPEGRAD_OPENBLAS_CORE=keep.

@@ -10,14 +10,14 @@ namespace tapegrad::detail {
 
 // A growing sequence of T in fixed-size chunks. Slots never move, so pointers into it stay
 // valid until rewind(); rewind() keeps the chunks for reuse.
-template <class T>
-class Chunks {
+template <class T> class Chunks {
 public:
     explicit Chunks(std::size_t chunk_size) : chunk_size_(chunk_size) {}
 
     // n contiguous slots, left uninitialised.
     T* take(std::size_t n) {
-        if (static_cast<std::size_t>(end_ - cur_) < n) [[unlikely]] next_chunk(n);
+        if (static_cast<std::size_t>(end_ - cur_) < n) [[unlikely]]
+            next_chunk(n);
         T* p = cur_;
         cur_ += n;
         return p;
@@ -29,7 +29,8 @@ public:
 
     // Where the next take(n) will start, without taking: the active chunk then has room for n.
     T* room(std::size_t n) {
-        if (static_cast<std::size_t>(end_ - cur_) < n) [[unlikely]] next_chunk(n);
+        if (static_cast<std::size_t>(end_ - cur_) < n) [[unlikely]]
+            next_chunk(n);
         return cur_;
     }
 

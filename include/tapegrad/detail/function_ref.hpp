@@ -8,17 +8,18 @@
 
 namespace tapegrad::detail {
 
-template <class Signature>
-class FunctionRef;
+template <class Signature> class FunctionRef;
 
-template <class R, class... Args>
-class FunctionRef<R(Args...)> {
+template <class R, class... Args> class FunctionRef<R(Args...)> {
 public:
     template <class F>
         requires(!std::is_same_v<std::remove_cvref_t<F>, FunctionRef> && std::is_invocable_r_v<R, F&, Args...>)
-    FunctionRef(F& f) noexcept  // NOLINT: implicit, as a function parameter
+    FunctionRef(F& f)
+    noexcept  // NOLINT: implicit, as a function parameter
         : object_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
-          call_([](void* object, Args... args) -> R { return (*static_cast<F*>(object))(std::forward<Args>(args)...); }) {}
+          call_([](void* object, Args... args) -> R {
+              return (*static_cast<F*>(object))(std::forward<Args>(args)...);
+          }) {}
 
     R operator()(Args... args) const { return call_(object_, std::forward<Args>(args)...); }
 

@@ -58,16 +58,15 @@ public:
     }
 
 private:
-    std::vector<Range> ranges_;           // closed ranges, sorted, disjoint
-    std::size_t open_since_ = kOpen;      // where the open guard's range begins, if one is open
+    std::vector<Range> ranges_;       // closed ranges, sorted, disjoint
+    std::size_t open_since_ = kOpen;  // where the open guard's range begins, if one is open
     std::vector<ConstantOperand> constants_;
 };
 
 // Reads a HigherOrderLog backwards alongside a reverse sweep: ask for nodes in decreasing order.
 class HigherOrderCursor {
 public:
-    explicit HigherOrderCursor(const HigherOrderLog& log)
-        : ranges_(log.ranges()), constants_(log.constants()) {
+    explicit HigherOrderCursor(const HigherOrderLog& log) : ranges_(log.ranges()), constants_(log.constants()) {
         range_ = static_cast<std::ptrdiff_t>(ranges_.size()) - 1;
         constant_ = static_cast<std::ptrdiff_t>(constants_.size()) - 1;
     }

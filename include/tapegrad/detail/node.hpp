@@ -18,9 +18,9 @@ struct Edge {
 struct Node {
     double value;
     double grad;
-    Edge* edges;             // this node's n_edges partials
+    Edge* edges;  // this node's n_edges partials
     std::uint32_t n_edges;
-    std::uint8_t op;         // code in the scalar op table (detail/op_table.hpp); the last op if fused
+    std::uint8_t op;  // code in the scalar op table (detail/op_table.hpp); the last op if fused
     // For pictures of fused nodes (Note [fusing temporaries] in value.hpp): the op the node was
     // recorded with, the first op fused into it, and how many were (0: a plain node; saturates).
     std::uint8_t first_op, second_op, fused;
@@ -37,8 +37,8 @@ struct Entry {
     std::size_t position;  // how many scalar nodes were recorded before it
     void (*backward)(void* data);
     void (*restart)(void* data);
-    void* data;            // in the tape's arena
-    const char* name;      // the op's name, for errors ("matmul"); may be null
+    void* data;        // in the tape's arena
+    const char* name;  // the op's name, for errors ("matmul"); may be null
 };
 
 }  // namespace tapegrad::detail

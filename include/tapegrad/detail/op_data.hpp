@@ -23,8 +23,7 @@ namespace tapegrad::detail {
 inline constexpr std::size_t kAnyInputs = std::dynamic_extent;
 
 // An op's result and inputs, as its recorder hands them to the op's saved data.
-template <std::size_t N>
-struct OpTensors {
+template <std::size_t N> struct OpTensors {
     TensorImpl* out;
     TensorImpl* in[N];
 };
@@ -32,8 +31,7 @@ struct OpTensors {
 // The start of every op's saved data: its result and its inputs, declared here so that the
 // backward runner and anomaly mode find them. The inputs stay alive until Tape::clear() (a leaf
 // is held by a reference; op results live that long anyway).
-template <std::size_t N>
-struct OpData {
+template <std::size_t N> struct OpData {
     static constexpr std::size_t kInputs = N;
     TensorImpl* out;
     TensorImpl* in[N];
@@ -57,8 +55,7 @@ struct OpData {
     std::span<TensorImpl* const> inputs() const { return in; }
 };
 
-template <>
-struct OpData<kAnyInputs> {
+template <> struct OpData<kAnyInputs> {
     static constexpr std::size_t kInputs = kAnyInputs;
     TensorImpl* out;
     std::span<TensorImpl* const> in;  // an array in the tape's arena
@@ -75,10 +72,7 @@ struct OpData<kAnyInputs> {
 };
 
 // An input's grad buffer as T (made on first use), or null when the input does not require grad.
-template <class T>
-T* grad_of(TensorImpl* t) {
-    return t->requires_grad ? t->grad_ptr<T>() : nullptr;
-}
+template <class T> T* grad_of(TensorImpl* t) { return t->requires_grad ? t->grad_ptr<T>() : nullptr; }
 
 // An entry's backward. Nothing to do unless a gradient reached the result and some input requires
 // grad. Then the op's kernel runs, in one of two forms:
@@ -86,13 +80,12 @@ T* grad_of(TensorImpl* t) {
 //     input, null for an input that needs no gradient (an op with any number of inputs gets gy
 //     alone and asks grad_of<T>(in[k]) for each);
 //   - plain, d.backward(), for an op whose tensors differ in dtype (the cast, custom ops).
-template <class Data>
-void run_backward(Data& d) {
+template <class Data> void run_backward(Data& d) {
     if (d.out->grad == nullptr) return;
     bool wanted = false;
     for (const TensorImpl* t : d.inputs()) wanted = wanted || t->requires_grad;
     if (!wanted) return;
-    if constexpr (requires(Data& x) { x.backward(); }) {
+    if constexpr (requires(Data & x) { x.backward(); }) {
         d.backward();
     } else {
         dispatch(d.out->dtype, [&]<class T>() {
@@ -100,17 +93,15 @@ void run_backward(Data& d) {
             if constexpr (Data::kInputs == kAnyInputs) {
                 d.template backward<T>(gy);
             } else {
-                [&]<std::size_t... K>(std::index_sequence<K...>) {
-                    d.template backward<T>(gy, grad_of<T>(d.in[K])...);
-                }(std::make_index_sequence<Data::kInputs>{});
+                [&]<std::size_t... K>(std::index_sequence<K...>) { d.template backward<T>(gy, grad_of<T>(d.in[K])...); }
+                (std::make_index_sequence<Data::kInputs>{});
             }
         });
     }
 }
 
 // Before a repeated sweep: the result's grad back to zero.
-template <class Data>
-void restart_out(void* data) {
+template <class Data> void restart_out(void* data) {
     TensorImpl* out = static_cast<Data*>(data)->out;
     if (out->grad != nullptr) std::memset(out->grad, 0, out->bytes());
 }

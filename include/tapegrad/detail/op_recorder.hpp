@@ -49,8 +49,7 @@ void promote(Tensor& a, Tensor& b, const char* op);
 
 // Records an entry whose backward runs Data's kernel (run_backward) and returns the result's
 // handle. In anomaly mode the result is checked now and the inputs' grads after the kernel.
-template <class Data>
-Tensor record(Tape& tape, Data* data, const char* name) {
+template <class Data> Tensor record(Tape& tape, Data* data, const char* name) {
     const auto backward = [](void* p) {
         Data& d = *static_cast<Data*>(p);
         run_backward(d);
@@ -58,27 +57,27 @@ Tensor record(Tape& tape, Data* data, const char* name) {
             for (const TensorImpl* in : d.inputs()) check_finite(in, true, "backward", *d.out->tape, d.out->entry);
     };
     data->out->entry = tape.record_entry(backward, &restart_out<Data>, data, name);
-    if (anomaly_mode()) [[unlikely]] check_finite(data->out, false, "forward", tape, data->out->entry);
+    if (anomaly_mode()) [[unlikely]]
+        check_finite(data->out, false, "forward", tape, data->out->entry);
     return TensorAccess::wrap_result(data->out, tape);
 }
 
 // The ending every op shares: its result as a plain handle when no gradient will be asked of it,
 // else one tape entry holding Data, made (in the tape's arena) from `args` only then.
-template <class Data, class... Args>
-Tensor finish_op(Tape& tape, const char* op, TensorImpl* out, Args&&... args) {
+template <class Data, class... Args> Tensor finish_op(Tape& tape, const char* op, TensorImpl* out, Args&&... args) {
     if (!out->requires_grad) return TensorAccess::wrap_result(out, tape);
     return record(tape, tape.arena().make<Data>(std::forward<Args>(args)...), op);
 }
 
 // The opening and ending of an op of N tensor operands: checks their handles, picks the tape,
 // decides whether the result requires grad, makes the result, and finishes with finish_op.
-template <std::size_t N>
-class OpRecorder {
+template <std::size_t N> class OpRecorder {
 public:
     template <class... Operands>
         requires(sizeof...(Operands) == N)
     explicit OpRecorder(const char* op, const Operands&... operands)
-        : op_(op), in_{impl_of(operands, op)...}, tape_(tape_of({&operands...}, op)), requires_grad_(needs_grad(tape_, in_)) {}
+        : op_(op), in_{impl_of(operands, op)...}, tape_(tape_of({&operands...}, op)),
+          requires_grad_(needs_grad(tape_, in_)) {}
 
     TensorImpl* input(std::size_t k) const { return in_[k]; }
     Tape& tape() const { return tape_; }
@@ -87,16 +86,18 @@ public:
     void not_differentiable() { requires_grad_ = false; }
 
     // A contiguous result, its buffer from the pools (uninitialised).
-    TensorImpl* result(DType dtype, const Shape& shape) const { return new_result(tape_, dtype, shape, requires_grad_); }
+    TensorImpl* result(DType dtype, const Shape& shape) const {
+        return new_result(tape_, dtype, shape, requires_grad_);
+    }
     // A result viewing base's data `offset` elements on, with `strides`.
-    TensorImpl* view(const TensorImpl& base, const Shape& shape, const std::int64_t* strides, std::int64_t offset) const {
+    TensorImpl* view(const TensorImpl& base, const Shape& shape, const std::int64_t* strides,
+                     std::int64_t offset) const {
         return new_view(tape_, base, shape, strides, offset, requires_grad_);
     }
 
     // The result's handle, after an entry whose saved data is Data{OpTensors{out, inputs}, extra...}
     // when a gradient may be asked of it.
-    template <class Data, class... Extra>
-    Tensor finish(TensorImpl* out, Extra&&... extra) const {
+    template <class Data, class... Extra> Tensor finish(TensorImpl* out, Extra&&... extra) const {
         OpTensors<N> tensors{out, {}};
         for (std::size_t k = 0; k < N; ++k) tensors.in[k] = in_[k];
         return finish_op<Data>(tape_, op_, out, tensors, std::forward<Extra>(extra)...);
@@ -109,7 +110,6 @@ private:
     bool requires_grad_;
 };
 
-template <class... Operands>
-OpRecorder(const char*, const Operands&...) -> OpRecorder<sizeof...(Operands)>;
+template <class... Operands> OpRecorder(const char*, const Operands&...) -> OpRecorder<sizeof...(Operands)>;
 
 }  // namespace tapegrad::detail

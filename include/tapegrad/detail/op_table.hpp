@@ -28,29 +28,23 @@ struct Dot {
 
 namespace tapegrad::detail {
 
-template <class... Ops>
-struct OpList {
+template <class... Ops> struct OpList {
     static constexpr std::size_t count = sizeof...(Ops);
     static constexpr const char* names[] = {ops::symbol_of<Ops>()...};
-    template <class Op>
-    static constexpr std::uint8_t code() {
+    template <class Op> static constexpr std::uint8_t code() {
         constexpr bool is_op[] = {std::is_same_v<Op, Ops>...};
         for (std::uint8_t i = 0; i < sizeof...(Ops); ++i)
             if (is_op[i]) return i;
         throw "not in the op list";  // a compile error: code() is only evaluated at compile time
     }
     // Calls f.template operator()<Op>() for each op, in code order (the tests iterate the list).
-    template <class F>
-    static void for_each(F&& f) {
-        (f.template operator()<Ops>(), ...);
-    }
+    template <class F> static void for_each(F&& f) { (f.template operator()<Ops>(), ...); }
 };
-using ScalarOps = OpList<ops::Leaf, ops::AddConst, ops::RSubConst, ops::MulConst, ops::DivConst, ops::RDivConst,
-                         ops::PowConst, ops::Neg, ops::Relu, ops::Tanh, ops::Sigmoid, ops::Exp, ops::Log, ops::Sqrt,
-                         ops::Abs, ops::Sin, ops::Cos, ops::Add, ops::Sub, ops::Mul, ops::Div, ops::Pow, ops::Sum,
-                         ops::Dot>;
-template <class Op>
-inline constexpr std::uint8_t code_of = ScalarOps::code<Op>();
+using ScalarOps =
+    OpList<ops::Leaf, ops::AddConst, ops::RSubConst, ops::MulConst, ops::DivConst, ops::RDivConst, ops::PowConst,
+           ops::Neg, ops::Relu, ops::Tanh, ops::Sigmoid, ops::Exp, ops::Log, ops::Sqrt, ops::Abs, ops::Sin, ops::Cos,
+           ops::Add, ops::Sub, ops::Mul, ops::Div, ops::Pow, ops::Sum, ops::Dot>;
+template <class Op> inline constexpr std::uint8_t code_of = ScalarOps::code<Op>();
 static_assert(ScalarOps::count <= 128, "a Node holds its op code in 8 bits; half are kept for users' ops");
 
 // The name of the op with this code (a built-in op's symbol, or a user op's name).

@@ -20,7 +20,8 @@ using V = ValueAccess;
 inline Tape& tape_of(const Value& a, const char*) { return a.tape() != nullptr ? *a.tape() : Tape::current(); }
 inline Tape& tape_of(const Value& a, const Value& b, const char* op) {
     if (a.tape() == nullptr) return tape_of(b, op);
-    if (b.tape() != nullptr && b.tape() != a.tape()) [[unlikely]] throw_mixed_tapes(op);
+    if (b.tape() != nullptr && b.tape() != a.tape()) [[unlikely]]
+        throw_mixed_tapes(op);
     return *a.tape();
 }
 // For n-ary ops: every x is valid, and those on a tape are on one tape (`tape`, if not null);
@@ -30,12 +31,15 @@ inline Tape* tape_of(std::span<const Value> xs, const char* op, Tape* tape) {
     for (const Value& x : xs) {
         Tape* t = x.tape();
         if (t == nullptr) {  // a parameter, or empty
-            if (V::node(x) == nullptr) [[unlikely]] throw_empty(op);
+            if (V::node(x) == nullptr) [[unlikely]]
+                throw_empty(op);
             continue;
         }
-        if (t == tape && V::generation(x) == now) [[likely]] continue;
+        if (t == tape && V::generation(x) == now) [[likely]]
+            continue;
         V::check(x, op);  // raises for a stale handle
-        if (tape != nullptr && t != tape) [[unlikely]] throw_mixed_tapes(op);
+        if (tape != nullptr && t != tape) [[unlikely]]
+            throw_mixed_tapes(op);
         tape = t;
         now = t->generation();
     }
@@ -62,22 +66,21 @@ template <class Op>
     return V::result(node, tape, y);
 }
 
-template <class Op>
-inline Value record_unary(const Value& x, double c = 0.0) {
+template <class Op> inline Value record_unary(const Value& x, double c = 0.0) {
     constexpr const char* name = ops::symbol_of<Op>();
     V::check(x, name);
     Tape& tape = tape_of(x, name);
     const double xv = V::value(x);
     const double y = Op::value(xv, c);
     check_forward(tape, name, y);
-    if (!tape.plain_recording()) [[unlikely]] return record_unary_guarded<Op>(tape, x, xv, y, c);
+    if (!tape.plain_recording()) [[unlikely]]
+        return record_unary_guarded<Op>(tape, x, xv, y, c);
     Node* node = tape.record(y, code_of<Op>, 1);
     node->edges[0] = Edge{Op::partial(xv, y, c), &V::node(x)->grad};
     return V::result(node, tape, y);
 }
 
-template <class Op>
-inline Value record_binary(const Value& a, const Value& b) {
+template <class Op> inline Value record_binary(const Value& a, const Value& b) {
     constexpr const char* name = ops::symbol_of<Op>();
     V::check(a, name);
     V::check(b, name);
@@ -85,7 +88,8 @@ inline Value record_binary(const Value& a, const Value& b) {
     const double av = V::value(a), bv = V::value(b);
     const double y = Op::value(av, bv);
     check_forward(tape, name, y);
-    if (!tape.grad_enabled()) [[unlikely]] return V::result(tape.record(y, code_of<Op>, 0), tape, y);
+    if (!tape.grad_enabled()) [[unlikely]]
+        return V::result(tape.record(y, code_of<Op>, 0), tape, y);
     Node* node = tape.record(y, code_of<Op>, 2);
     node->edges[0] = Edge{Op::da(av, bv, y), &V::node(a)->grad};
     node->edges[1] = Edge{Op::db(av, bv, y), &V::node(b)->grad};
@@ -116,8 +120,7 @@ inline void chain(Node* node, double d) {
     for (Edge *e = node->edges, *end = e + node->n_edges; e != end; ++e) e->partial *= d;
 }
 
-template <class Op>
-inline Value fuse_unary(Value&& x, double c = 0.0) {
+template <class Op> inline Value fuse_unary(Value&& x, double c = 0.0) {
     V::check(x, ops::symbol_of<Op>());
     if (Node* node = fusable(x, 0)) {
         const double xv = V::value(x);
@@ -135,8 +138,7 @@ inline Value fuse_unary(Value&& x, double c = 0.0) {
     return record_unary<Op>(static_cast<const Value&>(x), c);
 }
 
-template <class Op>
-inline Value fuse_binary(Value&& a, const Value& b) {
+template <class Op> inline Value fuse_binary(Value&& a, const Value& b) {
     V::check(a, ops::symbol_of<Op>());
     V::check(b, ops::symbol_of<Op>());
     Node* node = fusable(a, 1);

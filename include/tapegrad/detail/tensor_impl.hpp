@@ -31,14 +31,14 @@ struct TensorImpl {
     std::int64_t sizes[kMaxDims] = {};
     std::int64_t strides[kMaxDims] = {};  // in elements
     std::int64_t numel = 1;
-    void* data = nullptr;                 // element [0, ..., 0]
-    void* grad = nullptr;                 // contiguous, same shape and type; null until needed
-    Storage* storage = nullptr;           // keeps `data` alive (leaves and views of leaves)
-    Storage* grad_storage = nullptr;      // leaves' grads
-    Tape* tape = nullptr;                 // op results: the tape whose pools hold data/grad
-    TensorImpl* grad_leaf = nullptr;      // leaves: the tensor grad() returns, made once
-    std::size_t entry = kNoEntry;         // op results: the entry that made it
-    std::atomic<std::int32_t> refs{1};    // leaves only
+    void* data = nullptr;               // element [0, ..., 0]
+    void* grad = nullptr;               // contiguous, same shape and type; null until needed
+    Storage* storage = nullptr;         // keeps `data` alive (leaves and views of leaves)
+    Storage* grad_storage = nullptr;    // leaves' grads
+    Tape* tape = nullptr;               // op results: the tape whose pools hold data/grad
+    TensorImpl* grad_leaf = nullptr;    // leaves: the tensor grad() returns, made once
+    std::size_t entry = kNoEntry;       // op results: the entry that made it
+    std::atomic<std::int32_t> refs{1};  // leaves only
     std::int8_t ndim = 0;
     DType dtype = DType::f32;
     bool requires_grad = false;
@@ -57,8 +57,8 @@ struct TensorImpl {
     TensorImpl(Tape& tape, DType dtype, const Shape& shape, bool requires_grad);
     // An op result on `tape` viewing base's data `offset` elements on, with `strides`; keeps
     // base's storage (if it has one) alive.
-    TensorImpl(Tape& tape, const TensorImpl& base, const Shape& shape, const std::int64_t* strides,
-               std::int64_t offset, bool requires_grad);
+    TensorImpl(Tape& tape, const TensorImpl& base, const Shape& shape, const std::int64_t* strides, std::int64_t offset,
+               bool requires_grad);
     TensorImpl(const TensorImpl&) = delete;
     TensorImpl& operator=(const TensorImpl&) = delete;
     ~TensorImpl();
@@ -72,13 +72,11 @@ struct TensorImpl {
     void release() noexcept {
         if (leaf && refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
     }
-    template <class T>
-    T* ptr() const { return static_cast<T*>(data); }
+    template <class T> T* ptr() const { return static_cast<T*>(data); }
     // The grad buffer, made (zero-filled) on first use: from the pools for op results, from the
     // heap for leaves.
     void* grad_buffer();
-    template <class T>
-    T* grad_ptr() { return static_cast<T*>(grad_buffer()); }
+    template <class T> T* grad_ptr() { return static_cast<T*>(grad_buffer()); }
 };
 
 // The library's way into a Tensor handle, whose internals users do not see.
@@ -111,8 +109,7 @@ int wrap_dim(const char* op, int dim, int ndim);  // negative dims count from th
 std::string shape_str(const TensorImpl* t);
 
 // Calls f.template operator()<T>() with T = float or double.
-template <class F>
-decltype(auto) dispatch(DType dtype, F&& f) {
+template <class F> decltype(auto) dispatch(DType dtype, F&& f) {
     if (dtype == DType::f32) return f.template operator()<float>();
     return f.template operator()<double>();
 }

@@ -98,9 +98,9 @@ void add_to_contiguous(int ndim, const std::int64_t* shape, const T* src, const 
 // Calls f(begin, end) over [0, n) split across the library's threads when n is at least `grain`
 // per thread; the split only decides who computes which elements, never how.
 void parallel_for_impl(std::int64_t n, std::int64_t grain, void (*fn)(void*, std::int64_t, std::int64_t), void* ctx);
-template <class F>
-void parallel_for(std::int64_t n, std::int64_t grain, F&& f) {
-    parallel_for_impl(n, grain, [](void* c, std::int64_t b, std::int64_t e) { (*static_cast<F*>(c))(b, e); }, &f);
+template <class F> void parallel_for(std::int64_t n, std::int64_t grain, F&& f) {
+    parallel_for_impl(
+        n, grain, [](void* c, std::int64_t b, std::int64_t e) { (*static_cast<F*>(c))(b, e); }, &f);
 }
 // Elements per thread below which an elementwise kernel stays on one thread.
 inline constexpr std::int64_t kParallelGrain = 1 << 15;

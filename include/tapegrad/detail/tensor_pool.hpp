@@ -39,7 +39,7 @@ public:
     void release() noexcept;
 
     std::uint64_t heap_allocations() const { return heap_allocations_; }  // buffers ever made
-    std::size_t bytes_held() const { return bytes_held_; }                 // idle or in use
+    std::size_t bytes_held() const { return bytes_held_; }                // idle or in use
     std::size_t buffers_in_use() const { return in_use_; }
 
 private:
@@ -67,8 +67,7 @@ public:
     Scratch(const Scratch&) = delete;
     Scratch& operator=(const Scratch&) = delete;
     ~Scratch() { pools_->give(p_, class_); }
-    template <class T>
-    T* as() const { return static_cast<T*>(p_); }
+    template <class T> T* as() const { return static_cast<T*>(p_); }
 
 private:
     BufferPools* pools_;

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "tapegrad/nn/init.hpp"
 #include "tapegrad/checkpoint.hpp"
+#include "tapegrad/nn/init.hpp"
 #include "tapegrad/value.hpp"
 
 namespace tapegrad::nn {
@@ -29,7 +29,7 @@ public:
     ~Neuron();
     Neuron(Neuron&& other) noexcept;
     Neuron& operator=(Neuron&& other) noexcept;
-    Neuron(const Neuron&) = delete;             ///< move-only: use clone() for a deep copy
+    Neuron(const Neuron&) = delete;  ///< move-only: use clone() for a deep copy
     Neuron& operator=(const Neuron&) = delete;
 
     /// relu(w . x + b), recorded as one dot node, one add and one relu. Raises Error if

@@ -16,8 +16,8 @@
 #include <utility>
 #include <vector>
 
-#include "tapegrad/nn/init.hpp"
 #include "tapegrad/checkpoint.hpp"
+#include "tapegrad/nn/init.hpp"
 #include "tapegrad/tensor.hpp"
 
 namespace tapegrad::nn {
@@ -120,9 +120,7 @@ public:
     void push_back(std::shared_ptr<Module> m);
     template <class M>
         requires std::is_base_of_v<Module, std::decay_t<M>>
-    void push_back(M&& m) {
-        push_back(std::make_shared<std::decay_t<M>>(std::forward<M>(m)));
-    }
+    void push_back(M&& m) { push_back(std::make_shared<std::decay_t<M>>(std::forward<M>(m))); }
     Tensor forward(const Tensor& x) override;
     std::string describe() const override;  ///< "Sequential(Linear(in=2, out=16), ReLU(), ...)"
     std::size_t size() const { return children().size(); }

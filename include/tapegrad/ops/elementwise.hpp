@@ -26,6 +26,8 @@
 #include <cmath>
 #include <type_traits>
 
+// The rules are laid out as a table, one line per value and derivative: kept out of clang-format.
+// clang-format off
 namespace tapegrad::ops {
 
 // Where a rule's finite-difference check draws its inputs: (lo, hi), and (-hi, -lo) too if
@@ -258,3 +260,4 @@ constexpr const char* symbol_of() {
 }
 
 }  // namespace tapegrad::ops
+// clang-format on

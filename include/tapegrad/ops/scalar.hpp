@@ -18,9 +18,9 @@ inline Value Value::pow(double exponent) const& { return detail::record_unary<op
 inline Value Value::pow(double exponent) && { return detail::fuse_unary<ops::PowConst>(std::move(*this), exponent); }
 inline Value Value::pow(const Value& exponent) const& { return detail::record_binary<ops::Pow>(*this, exponent); }
 inline Value Value::pow(const Value& exponent) && { return detail::fuse_binary<ops::Pow>(std::move(*this), exponent); }
-#define TAPEGRAD_BIND_UNARY(method, Rule)                                                                      \
-    inline Value Value::method() const& { return detail::record_unary<ops::Rule>(*this); }                     \
-    inline Value Value::method() && { return detail::fuse_unary<ops::Rule>(std::move(*this)); }
+#define TAPEGRAD_BIND_UNARY(method, Rule)                                                  \
+    inline Value Value::method() const& { return detail::record_unary<ops::Rule>(*this); } \
+    inline Value Value::method()&& { return detail::fuse_unary<ops::Rule>(std::move(*this)); }
 TAPEGRAD_UNARY_OPS(TAPEGRAD_BIND_UNARY)
 #undef TAPEGRAD_BIND_UNARY
 #define TAPEGRAD_BIND_FREE_UNARY(method, Rule) \
@@ -99,7 +99,8 @@ inline Value record_dot(Tape& tape, std::span<const Value> a, std::span<const Va
     double y = 0.0;
     const Value* z = b.data();
     for (const Value& x : a) {
-        if (!readable_on(x, &tape, now) || !readable_on(*z, &tape, now)) [[unlikely]] return Value();
+        if (!readable_on(x, &tape, now) || !readable_on(*z, &tape, now)) [[unlikely]]
+            return Value();
         const double xv = V::node(x)->value, zv = V::node(*z)->value;
         y += xv * zv;
         edges[0] = Edge{zv, &V::node(x)->grad};
@@ -128,7 +129,8 @@ inline Value record_dot(Tape& tape, std::span<const Value> a, std::span<const Va
 }  // namespace detail
 
 inline Value dot(std::span<const Value> a, std::span<const Value> b) {
-    if (b.size() != a.size()) [[unlikely]] detail::throw_size_mismatch(ops::Dot::name, a.size(), b.size());
+    if (b.size() != a.size()) [[unlikely]]
+        detail::throw_size_mismatch(ops::Dot::name, a.size(), b.size());
     Tape* tape = a.empty() ? nullptr : a[0].tape() != nullptr ? a[0].tape() : b[0].tape();
     if (tape == nullptr) tape = &Tape::current();
     if (tape->grad_enabled() && !detail::anomaly_mode()) [[likely]]
