@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tapegrad's one entry point: installs what is missing from Debian's packages, builds, runs.
 #   ./tapegrad.sh demo        build, then run the article's worked example (tapegrad article)
-#   ./tapegrad.sh test        build (g++, warnings as errors), then run every test: the unit tests
+#   ./tapegrad.sh test        check the formatting, build (g++, warnings as errors), then run
+#                             every test: the unit tests
 #                             and the data-parallel tests (under mpirun), the same on clang with
 #                             warnings as errors, the installed package from a separate consumer
 #                             project (find_package and pkg-config, core and distributed) and the
@@ -19,7 +20,7 @@ ROOT=$PWD
 BUILD=${TAPEGRAD_BUILD_DIR:-$ROOT/build}
 JOBS=$(nproc)
 
-PACKAGES=(cmake make g++ clang pkg-config libboost-dev doctest-dev libspdlog-dev libfmt-dev
+PACKAGES=(cmake make g++ clang clang-format pkg-config libboost-dev doctest-dev libspdlog-dev libfmt-dev
           libopenblas-dev libbenchmark-dev graphviz valgrind libclang-rt-14-dev
           openmpi-bin libopenmpi-dev   # Open MPI: tapegrad::distributed and its tests
           libdnnl2)                    # oneDNN, loaded at run time: float32 GEMMs on AVX-512 CPUs
@@ -103,10 +104,16 @@ clang_build() {
     ctest --test-dir "$BUILD-clang" --output-on-failure -j "$JOBS"
 }
 
+format_check() {
+    echo "== formatting (.clang-format)"
+    git -C "$ROOT" ls-files '*.cpp' '*.hpp' | (cd "$ROOT" && xargs clang-format --dry-run --Werror)
+    echo "clang-format: every file as formatted"
+}
+
 lint() {
     echo "== clang-tidy over the library's sources"
     configure release "$BUILD"  # for compile_commands.json and the generated version header
-    run-clang-tidy -quiet -j "$JOBS" -p "$BUILD" "$ROOT/(engine|ops|nn|distributed)/.*\\.cpp$"
+    run-clang-tidy -quiet -j "$JOBS" -p "$BUILD" "$ROOT/(engine|ops|nn|optim|data|checkpoint|distributed)/.*\\.cpp$"
     echo "clang-tidy: no findings"
 }
 
@@ -126,6 +133,7 @@ case "${1:-}" in
         ;;
     test)
         deps "${TEST_PACKAGES[@]}"
+        format_check
         build release "$BUILD" -DTAPEGRAD_WERROR=ON
         ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS"
         clang_build
