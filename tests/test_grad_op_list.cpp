@@ -103,7 +103,7 @@ TEST_CASE("every rule in the scalar op table: second and third derivatives by cr
                 }
         }
     });
-    CHECK(rules == 21);
+    CHECK(rules == tapegrad::detail::ScalarOps::count - 3);  // every entry is a rule but leaf, sum and dot
 }
 
 TEST_CASE("every unary method on Values, fused outside HigherOrder and not inside it, has the same first derivative") {

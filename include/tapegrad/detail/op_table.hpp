@@ -40,10 +40,12 @@ template <class... Ops> struct OpList {
     // Calls f.template operator()<Op>() for each op, in code order (the tests iterate the list).
     template <class F> static void for_each(F&& f) { (f.template operator()<Ops>(), ...); }
 };
-using ScalarOps =
-    OpList<ops::Leaf, ops::AddConst, ops::RSubConst, ops::MulConst, ops::DivConst, ops::RDivConst, ops::PowConst,
-           ops::Neg, ops::Relu, ops::Tanh, ops::Sigmoid, ops::Exp, ops::Log, ops::Sqrt, ops::Abs, ops::Sin, ops::Cos,
-           ops::Add, ops::Sub, ops::Mul, ops::Div, ops::Pow, ops::Sum, ops::Dot>;
+// The unary methods' rules come from TAPEGRAD_UNARY_OPS itself, so adding one needs no line here.
+#define TAPEGRAD_OP_TYPE(method, Rule) ops::Rule,
+using ScalarOps = OpList<ops::Leaf, ops::AddConst, ops::RSubConst, ops::MulConst, ops::DivConst, ops::RDivConst,
+                         ops::PowConst, ops::Neg, TAPEGRAD_UNARY_OPS(TAPEGRAD_OP_TYPE) ops::Add, ops::Sub, ops::Mul,
+                         ops::Div, ops::Pow, ops::Sum, ops::Dot>;
+#undef TAPEGRAD_OP_TYPE
 template <class Op> inline constexpr std::uint8_t code_of = ScalarOps::code<Op>();
 static_assert(ScalarOps::count <= 128, "a Node holds its op code in 8 bits; half are kept for users' ops");
 
