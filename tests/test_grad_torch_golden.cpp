@@ -75,7 +75,9 @@ TEST_CASE("create_graph matches PyTorch's double and triple backward in float64"
     REQUIRE(golden.size() == kCases.size());
     double worst = 0.0;
     Tape& tape = Tape::current();
-    for (const auto& [name, roles] : golden) {
+    for (const auto& entry : golden) {
+        const auto& name = entry.first;  // not structured bindings: clang 14's lambdas cannot capture those
+        const auto& roles = entry.second;
         CAPTURE(name);
         tape.clear();
         tapegrad::HigherOrder guard;
