@@ -136,6 +136,8 @@ case "${1:-}" in
         format_check
         build release "$BUILD" -DTAPEGRAD_WERROR=ON
         ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS"
+        echo "== the unit tests again with every GEMM on OpenBLAS (CPUs without AVX-512 or oneDNN)"
+        TAPEGRAD_GEMM=openblas ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS" -E "^distributed"
         clang_build
         check_package
         echo "== benchmarks, each once"

@@ -112,7 +112,15 @@ TEST_CASE("blas: float32 products go to oneDNN on AVX-512 CPUs where it is insta
     CHECK_FALSE(choose_f32_gemm(zen2, false, "onednn").onednn);
 }
 
-TEST_CASE("blas: a float32 product is bitwise the same on 1, 2 and 3 threads, whichever library runs it") {
+TEST_CASE("blas: a float32 product on oneDNN is bitwise the same on 1, 2 and 3 threads") {
+    // tapegrad splits oneDNN's products over its threads by rows or columns of C, never along k.
+    // (OpenBLAS's own threads may split differently: its results can differ in the last bits.)
+    const bool onednn = tapegrad::blas_info().f32_gemm.rfind("oneDNN", 0) == 0;
+    CHECK(matmul_error() < 1e-4);  // whichever library runs it
+    if (!onednn) {
+        MESSAGE("float32 products run on " << tapegrad::blas_info().f32_gemm << " here: nothing to check");
+        return;
+    }
     const std::int64_t m = 128, k = 784, n = 256;
     std::vector<double> a(m * k), b(k * n);
     for (std::size_t i = 0; i < a.size(); ++i) a[i] = std::sin(0.37 * static_cast<double>(i));
@@ -129,5 +137,4 @@ TEST_CASE("blas: a float32 product is bitwise the same on 1, 2 and 3 threads, wh
     }
     tapegrad::set_num_threads(saved);
     for (std::size_t r = 3; r < results.size(); ++r) CHECK(results[r] == results[r % 3]);
-    CHECK(matmul_error() < 1e-4);
 }
