@@ -121,18 +121,21 @@ TEST_CASE("blas: a float32 product on oneDNN is bitwise the same on 1, 2 and 3 t
         MESSAGE("float32 products run on " << tapegrad::blas_info().f32_gemm << " here: nothing to check");
         return;
     }
-    const std::int64_t m = 128, k = 784, n = 256;
-    std::vector<double> a(m * k), b(k * n);
-    for (std::size_t i = 0; i < a.size(); ++i) a[i] = std::sin(0.37 * static_cast<double>(i));
-    for (std::size_t i = 0; i < b.size(); ++i) b[i] = std::cos(0.11 * static_cast<double>(i));
-    const tapegrad::Tensor ta = tapegrad::Tensor::from(a, {m, k}), tb = tapegrad::Tensor::from(b, {k, n});
+    // Products large enough to be split (2 m n k >= 2^27 flops): by rows, transposed, by columns.
+    const auto matrix = [](std::int64_t rows, std::int64_t cols, double f) {
+        std::vector<double> v(static_cast<std::size_t>(rows * cols));
+        for (std::size_t i = 0; i < v.size(); ++i) v[i] = std::sin(f * static_cast<double>(i) + 1.0);
+        return tapegrad::Tensor::from(v, {rows, cols});
+    };
+    const tapegrad::Tensor a = matrix(512, 512, 0.37), b = matrix(512, 512, 0.11);
+    const tapegrad::Tensor wide_a = matrix(64, 2048, 0.23), wide_b = matrix(2048, 1024, 0.19);
     const int saved = tapegrad::num_threads();
     std::vector<std::vector<double>> results;
     for (int threads : {1, 2, 3}) {
         tapegrad::set_num_threads(threads);
-        results.push_back(ta.matmul(tb).to_vector());                 // split by rows
-        results.push_back(tb.t().matmul(ta.t()).to_vector());         // transposed operands
-        results.push_back(ta.slice(0, 0, 8).matmul(tb).to_vector());  // split by columns
+        results.push_back(a.matmul(b).to_vector());            // split by rows
+        results.push_back(b.t().matmul(a.t()).to_vector());    // transposed operands
+        results.push_back(wide_a.matmul(wide_b).to_vector());  // split by columns
         tapegrad::Tape::current().clear();
     }
     tapegrad::set_num_threads(saved);
