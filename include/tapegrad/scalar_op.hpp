@@ -26,7 +26,8 @@ public:
     };
 
     // `name` appears in pictures (to_dot), Value::op() and anomaly-mode errors. Make each op once
-    // (a static, say): a program has room for 128 of them.
+    // (a static, say): a program has room for at least 128 of them (256 op codes, less the
+    // built-in ops).
     explicit ScalarOp(const char* name);
     const char* name() const;
 
