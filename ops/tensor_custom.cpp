@@ -7,17 +7,19 @@
 #include <algorithm>
 #include <string>
 
+#include <boost/container/small_vector.hpp>
+
 #include "tapegrad/detail/op_recorder.hpp"
 #include "tapegrad/detail/tensor_loops.hpp"
 
 namespace tapegrad {
 
 const Tensor& TensorOpContext::saved(std::size_t i) const {
-    if (i >= saved_.size())
+    if (i >= count_)
         detail::tensor_error(op_, "saved(" + std::to_string(i) +
                                       ") asks for a tensor the forward did not save (it saved " +
-                                      std::to_string(saved_.size()) + ")");
-    return saved_[i];
+                                      std::to_string(count_) + ")");
+    return i < first_.size() ? first_[i] : rest_[i - first_.size()];
 }
 
 namespace detail {

@@ -29,8 +29,7 @@
 #include <span>
 #include <type_traits>
 #include <utility>
-
-#include <boost/container/small_vector.hpp>
+#include <vector>
 
 #include "tapegrad/tensor.hpp"
 
@@ -55,17 +54,27 @@ public:
     // Keeps tensors for backward (inputs, the output, intermediates); saved(0) is the first.
     template <class... Ts>
         requires(std::is_same_v<Ts, Tensor>&&...)
-    void save(const Ts&... tensors) { (saved_.push_back(tensors), ...); }
+    void save(const Ts&... tensors) { (keep(tensors), ...); }
     // The i-th tensor saved; raises Error naming the op if fewer were saved.
     const Tensor& saved(std::size_t i) const;
-    std::size_t saved_count() const { return saved_.size(); }
+    std::size_t saved_count() const { return count_; }
 
 private:
     friend Tensor detail::apply_custom(const detail::CustomOpCalls& calls, std::span<const Tensor> inputs);
     explicit TensorOpContext(const char* op) : op_(op) {}
 
+    // The first few saved tensors in place, the rest on the heap: most ops save at most four, and
+    // a warm step should not allocate.
+    void keep(const Tensor& t) {
+        if (count_ < first_.size()) first_[count_] = t;
+        else rest_.push_back(t);
+        ++count_;
+    }
+
     const char* op_;
-    boost::container::small_vector<Tensor, 4> saved_;
+    std::array<Tensor, 4> first_;
+    std::vector<Tensor> rest_;
+    std::size_t count_ = 0;
 };
 
 namespace detail {
