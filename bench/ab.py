@@ -6,7 +6,7 @@ judged on figures taken in turn, never on two runs far apart).
     bench/ab.py BEFORE_BINARY AFTER_BINARY [--rounds N] [--filter REGEX]
 
 e.g. a build of the commit before a change and one of the change itself:
-    bench/ab.py /tmp/before/tapegrad_bench build-bench/bench/tapegrad_bench --rounds 7
+    bench/ab.py ../before/build-bench/bench/tapegrad_bench build-bench/bench/tapegrad_bench --rounds 7
 """
 import argparse
 import json
