@@ -10,7 +10,7 @@
 
 #include <tapegrad/tapegrad.hpp>
 
-#include "gradcheck.hpp"
+#include "rule_points.hpp"
 
 using tapegrad::HigherOrder;
 using tapegrad::Tape;
@@ -18,28 +18,13 @@ using tapegrad::Value;
 
 namespace {
 
-constexpr double kConstant = 1.7;  // the constant operand of the ops that take one
+using tapegrad::test::five_point;
+using tapegrad::test::is_binary_rule;
+using tapegrad::test::is_unary_rule;
+using tapegrad::test::kConstant;
+using tapegrad::test::points;
 
-template <class Rule> constexpr bool is_unary_rule = requires { Rule::template partial<double>(1.0, 1.0, 1.0); };
-template <class Rule> constexpr bool is_binary_rule = requires { Rule::template da<double>(1.0, 1.0, 1.0); };
-
-std::vector<double> points(const tapegrad::ops::Domain& d) {
-    std::vector<double> out;
-    for (int k = 1; k <= 5; ++k) {
-        const double x = d.lo + (d.hi - d.lo) * k / 6.0;
-        out.push_back(x);
-        if (d.mirrored) out.push_back(-x);
-    }
-    return out;
-}
-
-template <class F> double five_point(F f, double x, double h = 1e-4) {
-    return (f(x - 2 * h) - 8 * f(x - h) + 8 * f(x + h) - f(x + 2 * h)) / (12 * h);
-}
-
-bool near(double analytic, double numeric, double tolerance = 1e-7) {
-    return std::fabs(analytic - numeric) <= tolerance * std::max(1.0, std::fabs(numeric));
-}
+bool near(double analytic, double numeric) { return tapegrad::test::near(analytic, numeric, 1e-7); }
 
 // The derivatives of y(args) with respect to args, differentiated `order` times along args[0]
 // first: order 1 gives the gradient, 2 the first row of the Hessian, 3 d/dx0 of that row.

@@ -10,6 +10,7 @@
 #include <tapegrad/tapegrad.hpp>
 
 #include "check_gradients.hpp"
+#include "rule_points.hpp"
 
 using tapegrad::DType;
 using tapegrad::Tape;
@@ -19,31 +20,15 @@ using V = std::vector<Value>;
 
 namespace {
 
-// Five points inside the rule's domain, and their negatives if it is mirrored.
-std::vector<double> points(const tapegrad::ops::Domain& d) {
-    std::vector<double> out;
-    for (int k = 1; k <= 5; ++k) {
-        const double x = d.lo + (d.hi - d.lo) * k / 6.0;
-        out.push_back(x);
-        if (d.mirrored) out.push_back(-x);
-    }
-    return out;
-}
-
-// The shared checker's five-point central difference of f at x.
-template <class F> double five_point(F f, double x) {
-    return tapegrad::testing::central_difference([&](double offset) { return f(x + offset); }, 1e-4,
-                                                 tapegrad::testing::Stencil::five_point);
-}
+using tapegrad::test::five_point;
+using tapegrad::test::is_binary_rule;
+using tapegrad::test::is_unary_rule;
+using tapegrad::test::kConstant;
+using tapegrad::test::points;
 
 bool near(double analytic, double numeric) {
-    return tapegrad::testing::relative_error(analytic, numeric) <= tapegrad::test::kGradTolerance;
+    return tapegrad::test::near(analytic, numeric, tapegrad::test::kGradTolerance);
 }
-
-constexpr double kConstant = 1.7;  // the constant operand of the ops that take one
-
-template <class Rule> constexpr bool is_unary_rule = requires { Rule::template partial<double>(1.0, 1.0, 1.0); };
-template <class Rule> constexpr bool is_binary_rule = requires { Rule::template da<double>(1.0, 1.0, 1.0); };
 
 }  // namespace
 
