@@ -10,10 +10,14 @@
 // make a bucket change after it was sent: synchronize() checks every early bucket against the
 // grads it now finds, the ranks agree (one small all-reduce) on which buckets went stale, those
 // are reduced again, and the schedule is learned anew. Results never depend on the timing.
+//
+// Ranks that all run on one machine reduce through shared memory (node_reduce.hpp): "sending" a
+// bucket copies it into this rank's segment, and synchronize() sums every rank's segments.
 #include <mpi.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -21,6 +25,7 @@
 #include <spdlog/spdlog.h>
 
 #include "detail.hpp"
+#include "node_reduce.hpp"
 #include "tapegrad/detail/tensor_impl.hpp"
 #include "tapegrad/error.hpp"
 #include "tapegrad/log.hpp"
@@ -45,6 +50,7 @@ struct Bucket {
     DType dtype = DType::f64;
     std::vector<std::size_t> params;
     std::size_t numel = 0;
+    std::size_t segment_offset = 0;  // in bytes, in this rank's shared-memory segment
     std::vector<unsigned char> send, recv;
     MPI_Request request = MPI_REQUEST_NULL;
     bool sent = false, early = false;
@@ -61,11 +67,13 @@ struct DataParallel::Impl {
     std::vector<Tensor> tensors;  // keep the leaves alive
     std::vector<Param> params;
     std::vector<Bucket> buckets;
-    std::size_t next = 0;                 // the next bucket to send
-    std::size_t hooks = 0;                // hook calls so far
-    bool learning = false;                // this step learns the schedule
-    bool scheduled = false;               // a schedule is in use (the same on every rank)
-    std::vector<unsigned char> snapshot;  // learning: the grads as last seen
+    std::unique_ptr<detail::NodeReduce> node;  // one machine: reduce through shared memory
+    double waited_before_step = 0.0;           // node->waited() when this step began
+    std::size_t next = 0;                      // the next bucket to send
+    std::size_t hooks = 0;                     // hook calls so far
+    bool learning = false;                     // this step learns the schedule
+    bool scheduled = false;                    // a schedule is in use (the same on every rank)
+    std::vector<unsigned char> snapshot;       // learning: the grads as last seen
     Tape* tape = nullptr;
     Tape::EntryHook previous_hook = nullptr;
     void* previous_context = nullptr;
@@ -93,19 +101,33 @@ struct DataParallel::Impl {
             b.numel += p.numel;
         }
         for (Bucket& b : buckets) {
-            b.send.resize(b.numel * elem(b));
-            b.recv.resize(b.numel * elem(b));
+            b.segment_offset = stats.bytes_per_step;
+            stats.bytes_per_step += (b.numel * elem(b) + 63) / 64 * 64;  // each bucket on its own lines
+        }
+        // Collective: every rank decides alike whether the ranks share one machine's memory.
+        const char* env = std::getenv("TAPEGRAD_DIST_SHARED_MEMORY");
+        const bool wanted = options.shared_memory && !(env != nullptr && std::strcmp(env, "0") == 0);
+        if (ctx.size() > 1) node = detail::NodeReduce::make(comm, stats.bytes_per_step, wanted);
+        stats.bytes_per_step = 0;
+        for (Bucket& b : buckets) {
+            if (!node) {
+                b.send.resize(b.numel * elem(b));
+                b.recv.resize(b.numel * elem(b));
+            }
             stats.bytes_per_step += b.numel * elem(b);
         }
+        stats.shared_memory = node != nullptr;
         stats.buckets = buckets.size();
         logger().debug("dist::DataParallel: {} parameters in {} buckets, {} bytes a step", params.size(),
                        buckets.size(), stats.bytes_per_step);
     }
 
+    // Where a bucket's grads are copied to be sent: its send buffer, or this rank's segment.
+    unsigned char* packed(Bucket& b) const { return node ? node->mine() + b.segment_offset : b.send.data(); }
     void pack(Bucket& b) {
         const std::size_t e = elem(b);
-        for (std::size_t k : b.params)
-            std::memcpy(b.send.data() + params[k].offset * e, params[k].grad(), params[k].bytes(e));
+        unsigned char* to = packed(b);
+        for (std::size_t k : b.params) std::memcpy(to + params[k].offset * e, params[k].grad(), params[k].bytes(e));
     }
     // `last`: the sweep has run its last entry (entry 0), so nothing more of it can change a
     // tensor's grad (scalar nodes never write into tensors): a one-parameter bucket may then be
@@ -113,6 +135,12 @@ struct DataParallel::Impl {
     // counts it stale only if another sweep ran since.
     void send(std::size_t i, bool early, bool last = false) {
         Bucket& b = buckets[i];
+        b.sent = true;
+        b.early = early;
+        if (node) {  // one machine: into this rank's segment, once every rank is done with the last step's
+            node->begin_step();
+            return pack(b);
+        }
         b.direct = last && b.params.size() == 1;
         b.hooks_at_send = hooks;
         const void* from = b.send.data();
@@ -121,8 +149,6 @@ struct DataParallel::Impl {
         detail::check_mpi(MPI_Iallreduce(from, b.recv.data(), static_cast<int>(b.numel), detail::mpi_type(b.dtype),
                                          MPI_SUM, comm, &b.request),
                           "dist::DataParallel");
-        b.sent = true;
-        b.early = early;
     }
     void unpack(Bucket& b) {
         const double n = options.reduce == Reduce::mean ? ctx.size() : 1.0;
@@ -138,11 +164,11 @@ struct DataParallel::Impl {
             }
         });
     }
-    bool changed_since_sent(const Bucket& b) {
+    bool changed_since_sent(Bucket& b) {
         const std::size_t e = elem(b);
+        const unsigned char* sent = packed(b);
         for (std::size_t k : b.params)
-            if (std::memcmp(b.send.data() + params[k].offset * e, params[k].grad(), params[k].bytes(e)) != 0)
-                return true;
+            if (std::memcmp(sent + params[k].offset * e, params[k].grad(), params[k].bytes(e)) != 0) return true;
         return false;
     }
 
@@ -195,6 +221,7 @@ struct DataParallel::Impl {
         if (self->learning) return self->learn(entry);
         if (!self->scheduled) return;
         const auto start = Clock::now();
+        const double waited = self->node ? self->node->waited() : 0.0;  // waiting is not the hook's work
         const long k = static_cast<long>(entry);
         while (self->next < self->buckets.size() && self->buckets[self->next].ready_entry >= k)
             self->send(self->next++, true, entry == 0);
@@ -203,7 +230,7 @@ struct DataParallel::Impl {
             int done = 0;
             MPI_Test(&self->buckets[i].request, &done, MPI_STATUS_IGNORE);
         }
-        self->stats.hook_seconds += seconds_since(start);
+        self->stats.hook_seconds += seconds_since(start) - (self->node ? self->node->waited() - waited : 0.0);
     }
 
     void synchronize() {
@@ -211,6 +238,7 @@ struct DataParallel::Impl {
             ++stats.steps;
             return;
         }
+        if (node) return synchronize_on_node();
         const auto start = Clock::now();
         const bool was_learning = learning;
         for (; next < buckets.size(); ++next) send(next, false);
@@ -224,7 +252,7 @@ struct DataParallel::Impl {
         if (scheduled) {  // Note [when a bucket is ready]: did an early bucket change after it went?
             std::vector<int> stale(buckets.size(), 0);
             for (std::size_t i = 0; i < buckets.size(); ++i) {
-                const Bucket& b = buckets[i];
+                Bucket& b = buckets[i];
                 stale[i] = b.early && (b.direct ? hooks != b.hooks_at_send : changed_since_sent(b));
             }
             const auto t = Clock::now();
@@ -248,10 +276,47 @@ struct DataParallel::Impl {
                 scheduled = false;
             }
         }
+        for (Bucket& b : buckets) unpack(b);
+        end_step(was_learning, early, wait, start);
+    }
+
+    // One machine: every rank copies what is left into its segment, says whether an early bucket
+    // changed after it went (then copied again, and every rank learns the schedule anew), waits
+    // for the others, and sums every rank's segment into its grads.
+    void synchronize_on_node() {
+        const auto start = Clock::now();
+        const bool was_learning = learning;
+        for (; next < buckets.size(); ++next) send(next, false);
+        std::size_t early = 0;
+        bool stale = false;
         for (Bucket& b : buckets) {
-            unpack(b);
-            b.sent = b.early = b.direct = false;
+            early += b.early;
+            if (!scheduled || !b.early || !changed_since_sent(b)) continue;
+            stale = true;
+            ++stats.rereduced;
+            pack(b);
         }
+        node->arrive(stale);
+        node->wait_all();
+        const double wait = node->waited() - waited_before_step;
+        waited_before_step = node->waited();
+        if (scheduled && node->any_flag()) {
+            logger().debug("dist::DataParallel: gradients changed after their bucket was sent; learning anew");
+            scheduled = false;
+        }
+        const double n = options.reduce == Reduce::mean ? ctx.size() : 1.0;
+        for (Bucket& b : buckets)
+            tapegrad::detail::dispatch(b.dtype, [&]<class T>() {
+                for (std::size_t k : b.params)
+                    node->sum<T>(b.segment_offset + params[k].offset * sizeof(T), params[k].numel, static_cast<T>(n),
+                                 static_cast<T*>(params[k].grad()));
+            });
+        node->end_step();
+        end_step(was_learning, early, wait, start);
+    }
+
+    void end_step(bool was_learning, std::size_t early, double wait, Clock::time_point start) {
+        for (Bucket& b : buckets) b.sent = b.early = b.direct = false;
         next = 0;
         if (was_learning) schedule();
         if (options.overlap && tape != nullptr && !scheduled) take_snapshot();

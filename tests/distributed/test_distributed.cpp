@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -216,6 +217,30 @@ TEST_CASE("two data-parallel runs on the same ranks are bitwise equal, overlappe
     CHECK(c.stats.launched_early == 0);
     const Run whole = train(Mode::whole_batch, DType::f64, 12, 4, {}, 3);
     CHECK(max_relative_difference(a.params, whole.params) <= 1e-10);
+}
+
+TEST_CASE("reducing through shared memory and through MPI_Iallreduce give the same parameters") {
+    // Under the TCP loopback test TAPEGRAD_DIST_SHARED_MEMORY=0 turns the shared-memory path off.
+    const char* env = std::getenv("TAPEGRAD_DIST_SHARED_MEMORY");
+    const bool expect_shared = !(env != nullptr && std::string(env) == "0");
+    dist::DataParallelOptions small;
+    small.bucket_bytes = 64;
+    dist::DataParallelOptions mpi = small;
+    mpi.shared_memory = false;
+    for (DType dtype : {DType::f64, DType::f32}) {
+        const Run shared = train(Mode::mean_of_shards, dtype, 12, 4, small, 2);
+        const Run messages = train(Mode::mean_of_shards, dtype, 12, 4, mpi, 2);
+        CHECK(shared.stats.shared_memory == expect_shared);
+        CHECK_FALSE(messages.stats.shared_memory);
+        CHECK(same_on_every_rank(shared.params));
+        CHECK(same_on_every_rank(messages.params));
+        // Two ranks add two numbers, in either order the same; three may associate differently.
+        if (test_context().size() == 2) CHECK(shared.params == messages.params);
+        else CHECK(max_relative_difference(shared.params, messages.params) <= (dtype == DType::f64 ? 1e-12 : 1e-5));
+        const Run sum = train(Mode::sum_over_global_count, dtype, 13, 3, small, 2);
+        const Run whole = train(Mode::whole_batch, dtype, 13, 3, {}, 2);
+        CHECK(max_relative_difference(sum.params, whole.params) <= (dtype == DType::f64 ? 1e-10 : 1e-5));
+    }
 }
 
 TEST_CASE("a graph that changes between steps is still reduced exactly (stale buckets are sent again)") {

@@ -91,6 +91,10 @@ struct DataParallelOptions {
     std::size_t bucket_bytes = std::size_t{1} << 18;  ///< a bucket closes once it holds this much
     Reduce reduce = Reduce::mean;
     bool overlap = true;  ///< all-reduce buckets during backward (else all in synchronize())
+    /// When every rank runs on one machine, reduce through an MPI-3 shared-memory window instead
+    /// of MPI_Iallreduce (docs/DISTRIBUTED.md, "One machine"). The environment variable
+    /// TAPEGRAD_DIST_SHARED_MEMORY=0 turns it off too; off on any rank means off on all.
+    bool shared_memory = true;
 };
 
 /// Figures for the last synchronize() and in total.
@@ -104,6 +108,7 @@ struct DataParallelStats {
     double wait_seconds = 0.0;       ///< all synchronize() calls' time waiting for MPI
     double sync_seconds = 0.0;       ///< all synchronize() calls' time in total
     double hook_seconds = 0.0;       ///< time in the sweep's hook: packing, sending, MPI progress
+    bool shared_memory = false;      ///< reducing through shared memory (DataParallelOptions)
 };
 
 /// Averages (or sums) gradients over ranks after each backward. Construction checks, on every
