@@ -5,7 +5,11 @@
 //   overlapped), wait_ms_no_overlap (the same with every bucket sent in synchronize: the whole
 //   communication), hidden (1 - wait_ms / wait_ms_no_overlap), sync_copy_ms (a step's time in
 //   synchronize() besides waiting: packing, checking, unpacking), hook_ms (a step's time in the
-//   sweep's hook: packing and sending buckets, MPI progress), loss.
+//   sweep's hook: packing and sending buckets, MPI progress), comm_ms (a step's time in the hook
+//   and in synchronize(), waiting included: all of communication the rank's own thread sees),
+//   reduce (shared_memory: ranks on one machine sum each other's copies in an MPI-3 window,
+//   where nothing runs beside the sweep, so hidden is 0 by definition; messages:
+//   MPI_Iallreduce, also with TAPEGRAD_DIST_SHARED_MEMORY=0), loss.
 //   mpirun -np 2 build/bench/tapegrad_bench_distributed [--quick] [--bucket-bytes N]
 #include <cstdio>
 #include <cstdlib>
@@ -27,8 +31,9 @@ using namespace tapegrad::bench;
 
 namespace {
 struct Figures {
-    double step_ms, wait_ms, loss, overhead_ms, hook_ms;
+    double step_ms, wait_ms, loss, overhead_ms, hook_ms, comm_ms;
     std::size_t bytes, buckets, early;
+    bool shared_memory;
 };
 
 Figures run(const dist::Context& ctx, dist::DataParallelOptions options, int warmup, int steps) {
@@ -76,7 +81,9 @@ Figures run(const dist::Context& ctx, dist::DataParallelOptions options, int war
     const double overhead =
         st.steps > 0 ? (st.sync_seconds - st.wait_seconds) * 1e3 / static_cast<double>(st.steps) : 0.0;
     const double hook = st.steps > 0 ? st.hook_seconds * 1e3 / static_cast<double>(st.steps) : 0.0;
-    return {median(ms), median(wait), loss, overhead, hook, st.bytes_per_step, st.buckets, st.launched_early};
+    const double comm = st.steps > 0 ? (st.hook_seconds + st.sync_seconds) * 1e3 / static_cast<double>(st.steps) : 0.0;
+    return {median(ms), median(wait),      loss,       overhead,          hook,
+            comm,       st.bytes_per_step, st.buckets, st.launched_early, st.shared_memory};
 }
 }  // namespace
 
@@ -102,8 +109,13 @@ int main(int argc, char** argv) {
     if (ctx.rank() == 0)
         std::printf(
             "ranks=%d step_ms=%.3f step_ms_no_overlap=%.3f bytes_step=%zu buckets=%zu early=%zu wait_ms=%.3f "
-            "wait_ms_no_overlap=%.3f hidden=%.2f sync_copy_ms=%.3f hook_ms=%.3f loss=%.6f\n",
+            "wait_ms_no_overlap=%.3f hidden=%.2f sync_copy_ms=%.3f hook_ms=%.3f comm_ms=%.3f reduce=%s loss=%.6f\n",
             ctx.size(), on.step_ms, no.step_ms, on.bytes, on.buckets, on.early, on.wait_ms, no.wait_ms,
-            no.wait_ms > 0 ? 1.0 - on.wait_ms / no.wait_ms : 0.0, on.overhead_ms, on.hook_ms, on.loss);
+            no.wait_ms > 0 && !on.shared_memory ? 1.0 - on.wait_ms / no.wait_ms : 0.0, on.overhead_ms, on.hook_ms,
+            on.comm_ms,
+            ctx.size() == 1    ? "none"
+            : on.shared_memory ? "shared_memory"
+                               : "messages",
+            on.loss);
     return 0;
 }

@@ -32,6 +32,8 @@ r=0
 while [ "$r" -lt "$rounds" ]; do
     keep one "$($mpirun -np 1 "$bin" $quick)"
     keep two "$($mpirun -np 2 "$bin" $quick)"
+    # The message path (MPI_Iallreduce), as between machines, on the same two ranks.
+    keep twomsg "$($mpirun -np 2 -x TAPEGRAD_DIST_SHARED_MEMORY=0 "$bin" $quick)"
     # Two independent 1-rank runs at once: two processes' compute on the machine, no communication.
     "$bin" $quick > /dev/null &
     keep pair "$($mpirun -np 1 "$bin" $quick)"
@@ -44,9 +46,11 @@ while [ "$r" -lt "$rounds" ]; do
 done
 echo "tapegrad $one"
 echo "tapegrad $two"
+echo "tapegrad, messages (TAPEGRAD_DIST_SHARED_MEMORY=0): $twomsg"
 echo "tapegrad, two independent 1-rank runs at once: $pair"
 echo "tapegrad step(2 ranks) / step(1 rank) = $(ratio "$(field "$two" step_ms)" "$(field "$one" step_ms)")"
 echo "tapegrad step(2 ranks) / step(two independent runs at once) = $(ratio "$(field "$two" step_ms)" "$(field "$pair" step_ms)")"
+echo "tapegrad step(2 ranks, messages) / step(1 rank) = $(ratio "$(field "$twomsg" step_ms)" "$(field "$one" step_ms)")"
 if [ "$torch" = 1 ]; then
     echo "torch-ddp $tone"
     echo "torch-ddp $ttwo"
