@@ -3,10 +3,10 @@
 //   ranks, step_ms (median of 30 after 5 warm-up, overlapped), step_ms_no_overlap, bytes_step
 //   (gradient bytes all-reduced a step), wait_ms (a step's median wait for MPI in synchronize,
 //   overlapped), wait_ms_no_overlap (the same with every bucket sent in synchronize: the whole
-//   communication), hidden (1 - wait_ms / wait_ms_no_overlap), sync_copy_ms (a step's time in
-//   synchronize() besides waiting: packing, checking, unpacking), hook_ms (a step's time in the
+//   communication), hidden (1 - wait_ms / wait_ms_no_overlap), hook_ms (a step's time in the
 //   sweep's hook: packing and sending buckets, MPI progress), comm_ms (a step's time in the hook
 //   and in synchronize(), waiting included: all of communication the rank's own thread sees),
+//   work_ms (comm_ms less the waits: copying, summing, checking, MPI's own work),
 //   reduce (shared_memory: ranks on one machine sum each other's copies in an MPI-3 window,
 //   where nothing runs beside the sweep, so hidden is 0 by definition; messages:
 //   MPI_Iallreduce, also with TAPEGRAD_DIST_SHARED_MEMORY=0), loss.
@@ -31,7 +31,7 @@ using namespace tapegrad::bench;
 
 namespace {
 struct Figures {
-    double step_ms, wait_ms, loss, overhead_ms, hook_ms, comm_ms;
+    double step_ms, wait_ms, loss, work_ms, hook_ms, comm_ms;
     std::size_t bytes, buckets, early;
     bool shared_memory;
 };
@@ -51,10 +51,11 @@ Figures run(const dist::Context& ctx, dist::DataParallelOptions options, int war
     const std::vector<std::int64_t> labels = fixed_labels(kT2Batch, 8 + static_cast<std::uint32_t>(ctx.rank()));
     dist::broadcast_parameters(params, ctx);
     dist::DataParallel ddp(params, ctx, options);
-    std::vector<double> ms, wait;
+    std::vector<double> ms, wait, hook, comm, work;
     double loss = 0;
     for (int s = 0; s < warmup + steps; ++s) {
         const auto t = Clock::now();
+        const dist::DataParallelStats before = ddp.stats();
         Tensor h = x;
         for (int l = 0; l < 3; ++l) {
             h = h.matmul(params[2 * l]) + params[2 * l + 1];
@@ -74,16 +75,18 @@ Figures run(const dist::Context& ctx, dist::DataParallelOptions options, int war
         Tape::current().clear();
         if (s >= warmup) {
             ms.push_back(seconds_since(t) * 1e3);
-            wait.push_back(ddp.stats().last_wait_seconds * 1e3);
+            const dist::DataParallelStats& now = ddp.stats();
+            const double step_hook = (now.hook_seconds - before.hook_seconds) * 1e3;
+            const double step_comm = step_hook + (now.sync_seconds - before.sync_seconds) * 1e3;
+            wait.push_back(now.last_wait_seconds * 1e3);
+            hook.push_back(step_hook);
+            comm.push_back(step_comm);
+            work.push_back(step_comm - now.last_wait_seconds * 1e3);
         }
     }
     const dist::DataParallelStats& st = ddp.stats();
-    const double overhead =
-        st.steps > 0 ? (st.sync_seconds - st.wait_seconds) * 1e3 / static_cast<double>(st.steps) : 0.0;
-    const double hook = st.steps > 0 ? st.hook_seconds * 1e3 / static_cast<double>(st.steps) : 0.0;
-    const double comm = st.steps > 0 ? (st.hook_seconds + st.sync_seconds) * 1e3 / static_cast<double>(st.steps) : 0.0;
-    return {median(ms), median(wait),      loss,       overhead,          hook,
-            comm,       st.bytes_per_step, st.buckets, st.launched_early, st.shared_memory};
+    return {median(ms),   median(wait),      loss,       median(work),      median(hook),
+            median(comm), st.bytes_per_step, st.buckets, st.launched_early, st.shared_memory};
 }
 }  // namespace
 
@@ -109,10 +112,10 @@ int main(int argc, char** argv) {
     if (ctx.rank() == 0)
         std::printf(
             "ranks=%d step_ms=%.3f step_ms_no_overlap=%.3f bytes_step=%zu buckets=%zu early=%zu wait_ms=%.3f "
-            "wait_ms_no_overlap=%.3f hidden=%.2f sync_copy_ms=%.3f hook_ms=%.3f comm_ms=%.3f reduce=%s loss=%.6f\n",
+            "wait_ms_no_overlap=%.3f hidden=%.2f hook_ms=%.3f comm_ms=%.3f work_ms=%.3f reduce=%s loss=%.6f\n",
             ctx.size(), on.step_ms, no.step_ms, on.bytes, on.buckets, on.early, on.wait_ms, no.wait_ms,
-            no.wait_ms > 0 && !on.shared_memory ? 1.0 - on.wait_ms / no.wait_ms : 0.0, on.overhead_ms, on.hook_ms,
-            on.comm_ms,
+            no.wait_ms > 0 && !on.shared_memory ? 1.0 - on.wait_ms / no.wait_ms : 0.0, on.hook_ms, on.comm_ms,
+            on.work_ms,
             ctx.size() == 1    ? "none"
             : on.shared_memory ? "shared_memory"
                                : "messages",

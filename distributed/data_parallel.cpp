@@ -221,7 +221,6 @@ struct DataParallel::Impl {
         if (self->learning) return self->learn(entry);
         if (!self->scheduled) return;
         const auto start = Clock::now();
-        const double waited = self->node ? self->node->waited() : 0.0;  // waiting is not the hook's work
         const long k = static_cast<long>(entry);
         while (self->next < self->buckets.size() && self->buckets[self->next].ready_entry >= k)
             self->send(self->next++, true, entry == 0);
@@ -230,7 +229,7 @@ struct DataParallel::Impl {
             int done = 0;
             MPI_Test(&self->buckets[i].request, &done, MPI_STATUS_IGNORE);
         }
-        self->stats.hook_seconds += seconds_since(start) - (self->node ? self->node->waited() - waited : 0.0);
+        self->stats.hook_seconds += seconds_since(start);
     }
 
     void synchronize() {

@@ -104,11 +104,13 @@ struct DataParallelStats {
     std::size_t steps = 0;           ///< synchronize() calls
     std::size_t launched_early = 0;  ///< buckets of the last step sent during backward
     std::size_t rereduced = 0;       ///< buckets sent early that changed afterwards (in total)
-    double last_wait_seconds = 0.0;  ///< the last synchronize()'s time waiting for MPI
-    double wait_seconds = 0.0;       ///< all synchronize() calls' time waiting for MPI
-    double sync_seconds = 0.0;       ///< all synchronize() calls' time in total
-    double hook_seconds = 0.0;       ///< time in the sweep's hook: packing, sending, MPI progress
-    bool shared_memory = false;      ///< reducing through shared memory (DataParallelOptions)
+    /// The last step's time waiting for other ranks: for MPI in synchronize(), or, on one machine,
+    /// for the other ranks' copies (in synchronize(), or in the hook for the previous step's reads).
+    double last_wait_seconds = 0.0;
+    double wait_seconds = 0.0;   ///< the same, all steps
+    double sync_seconds = 0.0;   ///< all synchronize() calls' time in total
+    double hook_seconds = 0.0;   ///< time in the sweep's hook: packing, sending, MPI progress, waits
+    bool shared_memory = false;  ///< reducing through shared memory (DataParallelOptions)
 };
 
 /// Averages (or sums) gradients over ranks after each backward. Construction checks, on every
