@@ -29,6 +29,12 @@ struct SumBackward : OpData<1> {
     Lanes l;
     double scale;
 
+    // gx = gy * scale, expanded back over the reduced lanes.
+    void grads(const Tensor& gy, std::span<Tensor> gx, std::span<const char>) const {
+        const Tensor g = times(gy, scale).reshape({l.outer, 1, l.inner});
+        gx[0] = g.expand({l.outer, l.n, l.inner}).reshape(in[0]->shape());
+    }
+
     template <class T> void backward(const T* gy, T* gx) const {
         const T s = static_cast<T>(scale);
         const Lanes lay = l;

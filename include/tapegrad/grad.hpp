@@ -11,6 +11,7 @@
 
 #include <vector>
 
+#include "tapegrad/tensor.hpp"
 #include "tapegrad/value.hpp"
 
 namespace tapegrad {
@@ -33,5 +34,15 @@ struct GradOptions {
 // under create_graph, a user's ScalarOp (it gives first derivatives only). Empty or stale
 // handles raise Error naming the input.
 std::vector<Value> grad(const Value& output, const std::vector<Value>& inputs, GradOptions options = {});
+
+// The same for tensors: d output / d input for each input, each in its input's shape and type.
+// The output has one element. No tensor's grad() changes. The walk runs each op's rule (written
+// with tensor ops) from the output back over the tape: without create_graph under NoGrad, the
+// results then being plain tensors on the output's tape; with it recorded, so that the results
+// can be differentiated again (second derivatives of every op in docs/ARCHITECTURE.md, "Higher
+// order"; an op without a rule raises Error naming it). A graph through Values
+// (Tensor::from_values, Tensor::element) is differentiated too. Empty or stale handles, and an
+// input that does not require grad, raise Error naming the input.
+std::vector<Tensor> grad(const Tensor& output, const std::vector<Tensor>& inputs, GradOptions options = {});
 
 }  // namespace tapegrad

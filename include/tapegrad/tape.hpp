@@ -130,10 +130,11 @@ public:
 
     // For ops that are not scalar nodes (tensor ops). record_entry appends an entry whose
     // backward(data) the sweep runs after every node and entry recorded later; data should live
-    // in arena() so that clear() frees it. Returns the entry's index.
+    // in arena() so that clear() frees it. `graph` lets grad() differentiate the entry with tensor
+    // ops (tensor ops' recorder gives it). Returns the entry's index.
     std::size_t record_entry(void (*backward_kernel)(void*), void (*restart)(void*), void* data,
-                             const char* name = nullptr) {
-        entries_.push_back(detail::Entry{nodes_.size(), backward_kernel, restart, data, name});
+                             const char* name = nullptr, const detail::EntryGraph* graph = nullptr) {
+        entries_.push_back(detail::Entry{nodes_.size(), backward_kernel, restart, data, name, graph});
         sealed_ = nodes_.next();  // the entry may read the nodes before it: never fuse into them
         return entries_.size() - 1;
     }
