@@ -167,7 +167,7 @@ struct Swish {
 };
 }  // namespace
 
-TEST_CASE("tensor grad: a custom op gives first derivatives; create_graph through it is an Error naming it") {
+TEST_CASE("tensor grad: a custom op gives first derivatives, and create_graph through it is an Error naming it") {
     Tape::current().clear();
     const Tensor x = f64({0.5, -1.0}, {2}, true);
     const Tensor y = tapegrad::apply<Swish>(x * 2.0).sum();
@@ -236,7 +236,7 @@ TEST_CASE("Values and Tensors in one graph: backward round trip against finite d
     CHECK(check.error < 1e-9);
 }
 
-TEST_CASE("grad on tensors does not follow Values: an Error naming from_values; scalar grad refuses entries") {
+TEST_CASE("grad on tensors does not follow Values: an Error naming from_values, and scalar grad refuses entries") {
     Tape::current().clear();
     const Tensor x = f64({0.3, -0.8}, {2}, true);
     // A from_values of Values that do not come from the inputs is a constant to grad.
