@@ -59,8 +59,9 @@ struct CustomOp : OpData<kAnyInputs> {
     // and ran under NoGrad, so nothing it saved carries the graph: create_graph cannot go through.
     void grads(const Tensor& gy, std::span<Tensor> gx, std::span<const char> want) const {
         if (Tape::current().grad_enabled())
-            tensor_error(calls->name, "a custom op gives first derivatives only: grad with create_graph cannot "
-                                      "differentiate through it");
+            tensor_error(calls->name,
+                         "a custom op gives first derivatives only: grad with create_graph cannot "
+                         "differentiate through it");
         Tensors grads(in.size());
         calls->backward(ctx, gy, std::span<Tensor>(grads.data(), grads.size()));
         for (std::size_t k = 0; k < in.size(); ++k) {

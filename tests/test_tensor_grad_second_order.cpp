@@ -160,7 +160,8 @@ std::vector<OpCase> binary_cases() {
     const std::vector<std::pair<Shape, Shape>> shapes = {
         {{2, 3}, {2, 3}}, {{2, 3}, {3}}, {{2, 1}, {1, 3}}, {{}, {2, 3}}, {{2, 3, 2}, {3, 1}}};
     int seed = 10;
-    for (const auto& [sa, sb] : shapes) {
+    for (const auto& shape_pair : shapes) {
+        const Shape &sa = shape_pair.first, &sb = shape_pair.second;
         const Input a = input(sa, ++seed), b = input(sb, ++seed), pos = input(sb, ++seed, 0.5, 2.0);
         const auto named = [&](const char* op) {
             return std::string(op).append(" ").append(sa.str()).append(sb.str());

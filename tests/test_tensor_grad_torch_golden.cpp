@@ -133,7 +133,9 @@ double error(const std::vector<double>& a, const std::vector<double>& b) {
 
 TEST_CASE("tensor grad with create_graph matches PyTorch's first derivatives and Hessian-vector products") {
     double worst_grad = 0.0, worst_hvp = 0.0;
-    for (const auto& [name, f] : kCases) {
+    for (const auto& named_case : kCases) {
+        const std::string& name = named_case.first;
+        const auto& f = named_case.second;
         CAPTURE(name);
         const auto& roles = golden().at(name);
         Tape::current().clear();
