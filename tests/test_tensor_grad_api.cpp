@@ -134,10 +134,6 @@ TEST_CASE("tensor grad: bad handles, shapes and graphs are Errors naming what is
     tape.clear();
     check_error([&] { tapegrad::grad(x.sum(), {x, stale}); }, {"grad (input 1)", "cleared"});
     check_error([&] { tapegrad::grad(stale.sum(), {x}); }, {"cleared"});
-    // An op without a rule: max, named, with and without create_graph.
-    const Tensor m = (x * x).max();
-    check_error([&] { tapegrad::grad(m, {x}); }, {"'max'", "no tensor grad rule", "backward() can"});
-    check_error([&] { tapegrad::grad(m, {x}, {.create_graph = true}); }, {"'max'", "no second derivative"});
     {
         const Tensor y = (x * x).sum();
         tapegrad::NoGrad off;
@@ -147,7 +143,8 @@ TEST_CASE("tensor grad: bad handles, shapes and graphs are Errors naming what is
     const Tensor before = x * 2.0;
     tape.record_entry([](void*) {}, nullptr, nullptr, "raw");
     const Tensor after = (before * before).sum();
-    check_error([&] { tapegrad::grad(after, {x}); }, {"'raw'", "no tensor grad rule"});
+    check_error([&] { tapegrad::grad(after, {x}); }, {"'raw'", "no tensor grad rule", "backward() can"});
+    check_error([&] { tapegrad::grad(after, {x}, {.create_graph = true}); }, {"'raw'", "no second derivative"});
     tape.clear();
 }
 
