@@ -46,6 +46,13 @@ template <class F> Tensor constant_map(const Tensor& x, F f) {
                 (create_graph ? "" : "; backward() can"));
 }
 
+[[noreturn]] void throw_modified(const Tape& tape, std::size_t entry, std::size_t input, const TensorImpl* t) {
+    throw Error("grad: input " + std::to_string(input) + " of '" + tape.entry_name(entry) + "' (entry " +
+                std::to_string(entry) + "), a leaf of shape " + shape_str(t) +
+                " (or a view of one), was changed in place after the op read it: its derivatives would use the "
+                "new values");
+}
+
 }  // namespace
 }  // namespace detail
 
@@ -120,6 +127,9 @@ std::vector<Tensor> grad(const Tensor& output, const std::vector<Tensor>& inputs
             if (e.graph->grads == nullptr) detail::throw_no_rule(tape, k, options.create_graph);
             const Tensor gy = found->second;
             const std::span<TensorImpl* const> ins = e.graph->inputs(e.data);
+            for (std::size_t j = 0; j < ins.size(); ++j)
+                if (ins[j]->storage != nullptr && ins[j]->storage->modified_at > e.in_place_clock)
+                    detail::throw_modified(tape, k, j, ins[j]);
             want.assign(ins.size(), 0);
             for (std::size_t j = 0; j < ins.size(); ++j) want[j] = ins[j]->requires_grad && leads.contains(ins[j]);
             gx.assign(ins.size(), Tensor());

@@ -148,6 +148,32 @@ TEST_CASE("tensor grad: bad handles, shapes and graphs are Errors naming what is
     tape.clear();
 }
 
+TEST_CASE("tensor grad: a leaf changed in place after an op read it is an Error naming the op") {
+    Tape& tape = Tape::current();
+    tape.clear();
+    Tensor w = f64({0.5, -1.0}, {2}, true);
+    {
+        tapegrad::NoGrad off;
+        w.add_(f64({1.0, 1.0}, {2}));  // before recording: what the graph reads
+    }
+    const Tensor y = (w * w).sum();
+    CHECK(tapegrad::grad(y, {w})[0].to_vector() == std::vector<double>{3.0, 0.0});
+    {
+        tapegrad::NoGrad off;
+        w.mul_(2.0);
+    }
+    check_error([&] { tapegrad::grad(y, {w}); }, {"'mul'", "changed in place", "[2]"});
+    check_error([&] { tapegrad::grad(y, {w}, {.create_graph = true}); }, {"changed in place"});
+    // An optimizer step is an in-place change too.
+    tape.clear();
+    const Tensor z = (w * 3.0).tanh().sum();
+    z.backward();
+    tapegrad::optim::SGD sgd({w}, 0.1);
+    sgd.step();
+    check_error([&] { tapegrad::grad(z, {w}); }, {"'mul'", "changed in place"});
+    tape.clear();
+}
+
 namespace {
 // y = x sigmoid(x), written as a custom op (first derivatives only).
 struct Swish {

@@ -44,6 +44,7 @@ struct Entry {
     // How grad() reads the entry and differentiates it with tensor ops; null for entries made
     // outside the tensor ops' recorder (grad() refuses to pass through those).
     const EntryGraph* graph = nullptr;
+    std::uint64_t in_place_clock = 0;  // detail::in_place_clock when recorded
 };
 
 }  // namespace tapegrad::detail
