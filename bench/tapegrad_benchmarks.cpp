@@ -1,6 +1,6 @@
 // The tapegrad benchmark binary's workloads: the scalar ones always (S2 twice: by hand and through
 // nn), the tensor ones when the tensor header exists (bench_tensor.cpp), the BLAS baselines always,
-// and H1 (bench_hvp.cpp).
+// H1 (bench_hvp.cpp) and TH, tensor grad with create_graph (bench_tensor_hvp.cpp).
 #include <benchmark/benchmark.h>
 #include <tapegrad/blas.hpp>
 #include <tapegrad/flush_denormal.hpp>
@@ -12,6 +12,7 @@ void register_scalar_benchmarks();
 void register_scalar_nn_benchmarks();
 void register_tensor_benchmarks();
 void register_hvp_benchmarks();
+void register_tensor_hvp_benchmarks();
 
 // Where the figures come from, in every run's JSON (bench/compare.py prints it over the table).
 // blas_info() also makes the GEMM choice before any baseline calls the BLAS directly.
@@ -30,5 +31,6 @@ void register_benchmarks() {
     register_scalar_nn_benchmarks();
     register_tensor_benchmarks();
     register_hvp_benchmarks();
+    register_tensor_hvp_benchmarks();
 }
 }  // namespace tapegrad::bench

@@ -57,6 +57,7 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
                                        for (std::int64_t i = 0; i < n; ++i) p[0][i * s[0]] += a * p[1][i * s[1]];
                                    });
     });
+    detail::mark_modified(t);
     return *this;
 }
 
@@ -66,6 +67,7 @@ Tensor& Tensor::mul_(double factor) {
         T* p = t->ptr<T>();
         for (std::int64_t i = 0; i < t->numel; ++i) p[i] *= static_cast<T>(factor);
     });
+    detail::mark_modified(t);
     return *this;
 }
 
@@ -73,6 +75,7 @@ Tensor& Tensor::fill_(double value) {
     TensorImpl* t = in_place_target(*this, "fill_");
     detail::dispatch(t->dtype,
                      [&]<class T>() { std::fill(t->ptr<T>(), t->ptr<T>() + t->numel, static_cast<T>(value)); });
+    detail::mark_modified(t);
     return *this;
 }
 
@@ -83,6 +86,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
         detail::tensor_error("copy_", "source shape " + detail::shape_str(s) +
                                           " has a different number of elements than " + detail::shape_str(t));
     detail::copy_to_contiguous(s, t->data, t->dtype);
+    detail::mark_modified(t);
     return *this;
 }
 

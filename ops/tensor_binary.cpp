@@ -37,6 +37,13 @@ void promote(Tensor& a, Tensor& b, const char* op) {
 namespace {
 
 template <class Op> struct Binary : OpData<2> {
+    // The rule's partials on tensors, summed back over the dims each operand was stretched along.
+    void grads(const Tensor& gy, std::span<Tensor> gx, std::span<const char> want) const {
+        const Tensor a = handle_of(in[0]), b = handle_of(in[1]), y = handle_of(out);
+        if (want[0] != 0) gx[0] = sum_to_shape(times(gy, Op::template da<Tensor>(a, b, y)), in[0]->shape());
+        if (want[1] != 0) gx[1] = sum_to_shape(times(gy, Op::template db<Tensor>(a, b, y)), in[1]->shape());
+    }
+
     template <class T> void backward(const T* gy, T* ga, T* gb) const {
         if (ga != nullptr) side<true>(gy, ga);
         if (gb != nullptr) side<false>(gy, gb);

@@ -30,7 +30,7 @@ using Tensors = boost::container::small_vector<Tensor, 4>;
 // A custom op's saved data: its inputs, the context its forward filled, and its calls.
 struct CustomOp : OpData<kAnyInputs> {
     const CustomOpCalls* calls;
-    TensorOpContext ctx;
+    mutable TensorOpContext ctx;  // the user's backward takes it by reference
 
     CustomOp(TensorImpl* result, std::span<TensorImpl* const> inputs, const CustomOpCalls& op_calls,
              TensorOpContext&& context)
@@ -52,6 +52,22 @@ struct CustomOp : OpData<kAnyInputs> {
             dispatch(x->dtype, [&]<class T>() {
                 add_to_contiguous<T>(g->ndim, g->sizes, g->ptr<T>(), g->strides, x->grad_ptr<T>());
             });
+        }
+    }
+
+    // For grad(): the user's backward on gy, first order only. Its forward saw its inputs detached
+    // and ran under NoGrad, so nothing it saved carries the graph: create_graph cannot go through.
+    void grads(const Tensor& gy, std::span<Tensor> gx, std::span<const char> want) const {
+        if (Tape::current().grad_enabled())
+            tensor_error(calls->name,
+                         "a custom op gives first derivatives only: grad with create_graph cannot "
+                         "differentiate through it");
+        Tensors grads(in.size());
+        calls->backward(ctx, gy, std::span<Tensor>(grads.data(), grads.size()));
+        for (std::size_t k = 0; k < in.size(); ++k) {
+            if (!grads[k].defined()) continue;
+            check_gradient(impl_of(grads[k], calls->name), k);
+            if (want[k] != 0) gx[k] = grads[k];
         }
     }
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "tapegrad/detail/log_sum_exp.hpp"
 #include "tapegrad/detail/op_recorder.hpp"
@@ -19,6 +20,13 @@ namespace tapegrad::detail {
 namespace {
 
 struct BceWithLogits : OpData<2> {
+    void grads(const Tensor& gy, std::span<Tensor> gx, std::span<const char> want) const {
+        const Tensor x = handle_of(in[0]), t = handle_of(in[1]);
+        const Tensor g = gy / static_cast<double>(in[0]->numel);
+        if (want[0] != 0) gx[0] = (x.sigmoid() - t) * g;
+        if (want[1] != 0) gx[1] = -x * g;
+    }
+
     template <class T> void backward(const T* gy, T* gx, T* gt) const {
         const TensorImpl* x = in[0];
         const TensorImpl* t = in[1];
@@ -40,6 +48,15 @@ struct CrossEntropy : OpData<1> {
             tape.arena().allocate(batch_labels.size() * sizeof(std::int64_t), alignof(std::int64_t)));
         std::copy(batch_labels.begin(), batch_labels.end(), kept);
         labels = kept;
+    }
+
+    // dl/dx = (softmax(x) - one_hot(labels)) gy / N, the softmax recorded (its own rule follows).
+    void grads(const Tensor& gy, std::span<Tensor> gx, std::span<const char>) const {
+        const std::int64_t n = in[0]->sizes[0], c = in[0]->sizes[1];
+        std::vector<double> one_hot(static_cast<std::size_t>(n * c), 0.0);
+        for (std::int64_t i = 0; i < n; ++i) one_hot[static_cast<std::size_t>(i * c + labels[i])] = 1.0;
+        const Tensor hot = Tensor::from(one_hot, {n, c}, in[0]->dtype);
+        gx[0] = (handle_of(in[0]).softmax(1) - hot) * (gy / static_cast<double>(n));
     }
 
     template <class T> void backward(const T* gy, T* gx) const {

@@ -102,6 +102,14 @@ void batched(std::int64_t batches, const Operand<T>& a, const Operand<T>& b, T b
 struct Matmul : OpData<2> {
     std::int64_t batches;
 
+    // dA = dC B^T, dB = A^T dC, each summed over the batch it was broadcast over.
+    void grads(const Tensor& gy, std::span<Tensor> gx, std::span<const char> want) const {
+        const Tensor a = handle_of(in[0]), b = handle_of(in[1]);
+        const auto mt = [](const Tensor& t) { return t.transpose(t.dim() - 2, t.dim() - 1); };
+        if (want[0] != 0) gx[0] = sum_to_shape(gy.matmul(mt(b)), in[0]->shape());
+        if (want[1] != 0) gx[1] = sum_to_shape(mt(a).matmul(gy), in[1]->shape());
+    }
+
     template <class T> void backward(const T* gy, T* ga, T* gb) const {
         const TensorImpl* a = in[0];
         const TensorImpl* b = in[1];

@@ -8,6 +8,7 @@
 // Sums accumulate in double, one thread, in index order: the result does not depend on threads.
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "tapegrad/detail/lanes.hpp"
 #include "tapegrad/detail/op_recorder.hpp"
@@ -28,6 +29,12 @@ Shape reduced_shape(const TensorImpl* t, int d, bool keepdim) {
 struct SumBackward : OpData<1> {
     Lanes l;
     double scale;
+
+    // gx = gy * scale, expanded back over the reduced lanes.
+    void grads(const Tensor& gy, std::span<Tensor> gx, std::span<const char>) const {
+        const Tensor g = times(gy, scale).reshape({l.outer, 1, l.inner});
+        gx[0] = g.expand({l.outer, l.n, l.inner}).reshape(in[0]->shape());
+    }
 
     template <class T> void backward(const T* gy, T* gx) const {
         const T s = static_cast<T>(scale);
@@ -100,6 +107,27 @@ Tensor sum_like(const Tensor& x0, const char* op, int dim, bool all, bool keepdi
 // maximum (max over a dim), or is null for max over everything (ties share gy equally).
 struct MaxBackward : OpData<1> {
     const std::int64_t* where;
+    int dim;  // the dim reduced (where != null)
+    bool keepdim;
+
+    // gx = gy spread back over x, times a constant mask: 1 at each maximum (over everything,
+    // 1/ties at each tie). The mask is a constant, so max's second derivative is 0, as PyTorch's.
+    void grads(const Tensor& gy, std::span<Tensor> gx, std::span<const char>) const {
+        const TensorImpl* x = in[0];
+        std::vector<double> mask(static_cast<std::size_t>(x->numel), 0.0);
+        if (where != nullptr) {
+            for (std::int64_t j = 0; j < out->numel; ++j) mask[static_cast<std::size_t>(where[j])] = 1.0;
+        } else {
+            const std::vector<double> xs = handle_of(in[0]).to_vector();
+            const double m = handle_of(out).item();
+            std::int64_t ties = 0;
+            for (double v : xs) ties += v == m || (std::isnan(m) && std::isnan(v));
+            for (std::size_t i = 0; i < xs.size(); ++i)
+                if (xs[i] == m || (std::isnan(m) && std::isnan(xs[i]))) mask[i] = 1.0 / static_cast<double>(ties);
+        }
+        const Tensor spread = where != nullptr && !keepdim && x->ndim > 0 ? gy.unsqueeze(dim) : gy;
+        gx[0] = Tensor::from(mask, x->shape(), x->dtype) * spread.expand(x->shape());
+    }
 
     template <class T> void backward(const T* gy, T* gx) const {
         if (where != nullptr) {
@@ -153,7 +181,7 @@ Tensor max_like(const Tensor& x0, const char* op, int dim, bool all, bool keepdi
             for (std::int64_t j = 0; j < count; ++j) y[j] = xp[where[j]];
         }
     });
-    return rec.finish<MaxBackward>(out, all ? nullptr : where);
+    return rec.finish<MaxBackward>(out, all ? nullptr : where, all ? 0 : wrap_dim(op, dim, in->ndim), keepdim);
 }
 
 }  // namespace

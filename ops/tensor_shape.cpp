@@ -5,6 +5,7 @@
 // offset + sum_d I_d * s_d of the input, so gx[offset + sum I_d s_d] += gy[I]. Each op only
 // works out (offset, s) against the input's contiguous grad layout; stride 0 (expand) sums.
 #include <algorithm>
+#include <cstring>
 
 #include "tapegrad/detail/op_recorder.hpp"
 #include "tapegrad/detail/tensor_loops.hpp"
@@ -12,6 +13,8 @@
 
 namespace tapegrad::detail {
 namespace {
+
+Tensor view_scatter(const Tensor& g, const Shape& shape, std::int64_t offset, const std::int64_t* strides);
 
 struct ViewBackward : OpData<1> {
     std::int64_t offset;
@@ -25,6 +28,9 @@ struct ViewBackward : OpData<1> {
     template <class T> void backward(const T* gy, T* gx) const {
         add_strided<T>(out->ndim, out->sizes, gy, gx, offset, strides);
     }
+    void grads(const Tensor& gy, std::span<Tensor> gx, std::span<const char>) const {
+        gx[0] = view_scatter(gy, in[0]->shape(), offset, strides);
+    }
 };
 
 // A view of x: data at x.data + data_offset with data_strides; its grad maps as described above.
@@ -33,6 +39,37 @@ Tensor view_of(const Tensor& x, const char* op, const Shape& shape, const std::i
     OpRecorder rec(op, x);
     TensorImpl* out = rec.view(*rec.input(0), shape, data_strides, data_offset);
     return rec.finish<ViewBackward>(out, grad_offset, grad_strides);
+}
+
+// A view's backward as an op of its own, for grad: the result, in the viewed tensor's shape and
+// zero elsewhere, gets g[I] added at offset + sum_d I_d s_d. Its own backward gathers from those
+// places, which is the view again (so it differentiates to any order).
+struct ViewScatter : OpData<1> {
+    std::int64_t offset;
+    std::int64_t strides[kMaxDims];
+
+    ViewScatter(const OpTensors<1>& t, std::int64_t at, const std::int64_t* along) : OpData(t), offset(at) {
+        std::copy(along, along + in[0]->ndim, strides);
+    }
+
+    template <class T> void backward(const T* gy, T* gx) const {
+        add_to_contiguous<T>(in[0]->ndim, in[0]->sizes, gy + offset, strides, gx);
+    }
+    void grads(const Tensor& gy, std::span<Tensor> gx, std::span<const char>) const {
+        gx[0] = view_of(gy.contiguous(), "view_grad", in[0]->shape(), strides, offset, strides, offset);
+    }
+};
+
+Tensor view_scatter(const Tensor& g, const Shape& shape, std::int64_t offset, const std::int64_t* strides) {
+    constexpr const char* op = "view_grad";
+    const Tensor gc = g.contiguous();
+    OpRecorder rec(op, gc);
+    const TensorImpl* in = rec.input(0);
+    TensorImpl* out = rec.result(in->dtype, shape);
+    std::memset(out->data, 0, out->bytes());
+    dispatch(in->dtype,
+             [&]<class T>() { add_strided<T>(in->ndim, in->sizes, in->ptr<T>(), out->ptr<T>(), offset, strides); });
+    return rec.finish<ViewScatter>(out, offset, strides);
 }
 
 // A contiguous copy of x in `shape` (same element count, row-major order kept).
@@ -63,6 +100,7 @@ template <class T> void copy_strided(const TensorImpl* src, T* dst, const std::i
 // d(cast x)/dx = 1: gx += gy converted back to x's type. x and the result differ in dtype, so the
 // backward is the plain form, not a kernel typed by the result.
 struct Cast : OpData<1> {
+    void grads(const Tensor& gy, std::span<Tensor> gx, std::span<const char>) const { gx[0] = gy.to(in[0]->dtype); }
     void backward() const {
         TensorImpl* x = in[0];
         const TensorImpl gy(out->dtype, out->shape(), out->grad);  // out's grad read as a tensor
@@ -83,6 +121,11 @@ struct Cat : OpData<kAnyInputs> {
 
     Cat(TensorImpl* result, std::span<TensorImpl* const> inputs, const std::int64_t* along, int d)
         : OpData(result, inputs), offsets(along), dim(d) {}
+
+    void grads(const Tensor& gy, std::span<Tensor> gx, std::span<const char> want) const {
+        for (std::size_t k = 0; k < in.size(); ++k)
+            if (want[k] != 0) gx[k] = gy.slice(dim, offsets[k], offsets[k] + in[k]->sizes[dim]);
+    }
 
     template <class T> void backward(const T* gy) const {
         for (std::size_t k = 0; k < in.size(); ++k) {

@@ -17,6 +17,14 @@ namespace {
 template <bool kLog> struct Softmax : OpData<1> {
     Lanes l;
 
+    // The kernel's formula in tensor ops, on [outer, n, inner] views (the dim in the middle).
+    void grads(const Tensor& gy, std::span<Tensor> gx, std::span<const char>) const {
+        const Shape lanes{l.outer, l.n, l.inner};
+        const Tensor y = handle_of(out).reshape(lanes), g = gy.reshape(lanes);
+        const Tensor r = kLog ? g - y.exp() * g.sum(1, true) : y * (g - (g * y).sum(1, true));
+        gx[0] = r.reshape(in[0]->shape());
+    }
+
     template <class T> void backward(const T* gy, T* gx) const {
         const T* y = out->ptr<T>();
         const Lanes lay = l;

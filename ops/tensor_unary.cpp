@@ -13,6 +13,11 @@ namespace {
 template <class Op> struct Unary : OpData<1> {
     double c;
 
+    // The rule's partial evaluated on tensors: gx = gy * partial(x, y, c).
+    void grads(const Tensor& gy, std::span<Tensor> gx, std::span<const char>) const {
+        gx[0] = times(gy, Op::template partial<Tensor>(handle_of(in[0]), handle_of(out), c));
+    }
+
     // gx += gy * dy/dx; x is read through its strides, y, gy and gx are contiguous.
     template <class T> void backward(const T* gy, T* gx) const {
         const TensorImpl* x_impl = in[0];

@@ -68,6 +68,7 @@ public:
             T* d = impl->ptr<T>() + begin;
             for (std::size_t i = 0; i < n; ++i) d[i] = static_cast<T>(data[i]);
         });
+        tapegrad::detail::mark_modified(impl);
     }
     void zero_grad() override { t_.zero_grad(); }
 

@@ -1,6 +1,7 @@
 // Random graphs on the tensor engine: (1) the scalar random graphs run on both engines agree to
 // 1e-12; (2) random DAGs of tensor ops (broadcasting, matmul, reductions, softmax, shapes, slices,
-// concatenation) match central differences in float64.
+// concatenation) match central differences in float64; (3) the same DAGs to second order: grad
+// with create_graph against differences of grad.
 #include <cmath>
 #include <cstdlib>
 #include <random>
@@ -237,6 +238,88 @@ TEST_CASE("random tensor graphs match central differences") {
     }
     MESSAGE("random tensor graphs: " << checked << " checked (" << unsound << " skipped: unsound reference), " << ops
                                      << " ops, largest relative error " << worst);
+    CHECK(checked == n);
+    CHECK(unsound * 20 < n);
+    CHECK(worst < tapegrad::test::kGradTolerance);
+}
+
+namespace {
+
+// Second order: the Hessian-vector product by grad with create_graph (d/dx sum_k <grad_k, v_k>)
+// against five-point differences of grad without it, at h and h / 4.
+tapegrad::testing::GradCheck check_second_order(const TGraph& g, double h = 1e-4) {
+    std::vector<std::vector<double>> v;
+    std::mt19937_64 rng(g.program.size() * 7919 + 1);
+    std::uniform_real_distribution<double> u(-1.0, 1.0);
+    for (const std::vector<double>& x : g.inputs) {
+        v.emplace_back(x.size());
+        for (double& e : v.back()) e = u(rng);
+    }
+    const auto inner = [&](const std::vector<Tensor>& grads) {
+        Tensor sum = Tensor::zeros({}, DType::f64);
+        for (std::size_t k = 0; k < grads.size(); ++k)
+            if (grads[k].defined())
+                sum = sum + (grads[k] * Tensor::from(v[k], tapegrad::Shape(grads[k].sizes()), DType::f64)).sum();
+        return sum;
+    };
+    Tape& tape = Tape::current();
+    tape.clear();
+    std::vector<Tensor> leaves = leaves_of(g, true);
+    const std::vector<Tensor> grads =
+        tapegrad::grad(run(g, leaves), leaves, {.create_graph = true, .allow_unused = true});
+    std::vector<double> analytic;
+    // A graph linear in its inputs has gradients that depend on none of them (no second derivative).
+    const Tensor q = inner(grads);
+    const std::vector<Tensor> hv =
+        q.requires_grad() ? tapegrad::grad(q, leaves, {.allow_unused = true}) : std::vector<Tensor>(leaves.size());
+    for (std::size_t k = 0; k < hv.size(); ++k) {
+        const std::vector<double> e = hv[k].defined() ? hv[k].to_vector() : std::vector<double>(g.inputs[k].size());
+        analytic.insert(analytic.end(), e.begin(), e.end());
+    }
+    const auto moved = [&](std::size_t i, double offset) {
+        TGraph at = g;
+        for (std::vector<double>& x : at.inputs) {
+            if (i < x.size()) {
+                x[i] += offset;
+                break;
+            }
+            i -= x.size();
+        }
+        tape.clear();
+        const std::vector<Tensor> xs = leaves_of(at, true);
+        return inner(tapegrad::grad(run(at, xs), xs, {.allow_unused = true})).item();
+    };
+    const tapegrad::testing::GradCheck r =
+        tapegrad::testing::compare(analytic, moved, h, tapegrad::testing::Stencil::five_point);
+    tape.clear();
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("random tensor graphs to second order: create_graph Hessian-vector products match differences of grad") {
+    const std::size_t n = std::max<std::size_t>(tapegrad::test::graphs_to_check() / 4, 1);
+    std::size_t checked = 0, unsound = 0, ops = 0;
+    double worst = 0.0;
+    for (std::uint64_t seed = 1; checked < n && seed <= 2 * n; ++seed) {
+        const TGraph g = make_tensor_graph(seed);
+        const tapegrad::testing::GradCheck r = check_second_order(g);
+        if (r.spread >= tapegrad::test::kGradTolerance) {  // a kink or a tie within reach of the stencil
+            ++unsound;
+            continue;
+        }
+        ++checked;
+        ops += g.program.size();
+        worst = std::max(worst, r.error);
+        if (r.error >= tapegrad::test::kGradTolerance) {
+            CAPTURE(seed);
+            CAPTURE(r.error);
+            CHECK(r.error < tapegrad::test::kGradTolerance);
+        }
+    }
+    MESSAGE("random tensor graphs, second order: " << checked << " checked (" << unsound
+                                                   << " skipped: unsound reference), " << ops
+                                                   << " ops, largest relative error " << worst);
     CHECK(checked == n);
     CHECK(unsound * 20 < n);
     CHECK(worst < tapegrad::test::kGradTolerance);

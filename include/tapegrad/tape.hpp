@@ -23,6 +23,7 @@
 // that position, so scalar and tensor ops share one tape and one reverse order.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -49,6 +50,11 @@ struct BufferPoolsDeleter {
 void release_free_buffers(BufferPools* pools) noexcept;  // returns idle buffers to the heap
 
 struct TapeInternals;  // the engine's view of a tape's streams (engine/tape_internals.hpp)
+
+// Bumped by every in-place change of a leaf's data (Tensor::add_ and the like, optimizer steps),
+// which stamps the leaf's storage with it; an entry keeps its value when recorded, so grad() can
+// tell a leaf an op read was changed afterwards.
+inline std::atomic<std::uint64_t> in_place_clock{0};
 
 }  // namespace detail
 
@@ -130,10 +136,12 @@ public:
 
     // For ops that are not scalar nodes (tensor ops). record_entry appends an entry whose
     // backward(data) the sweep runs after every node and entry recorded later; data should live
-    // in arena() so that clear() frees it. Returns the entry's index.
+    // in arena() so that clear() frees it. `graph` lets grad() differentiate the entry with tensor
+    // ops (tensor ops' recorder gives it). Returns the entry's index.
     std::size_t record_entry(void (*backward_kernel)(void*), void (*restart)(void*), void* data,
-                             const char* name = nullptr) {
-        entries_.push_back(detail::Entry{nodes_.size(), backward_kernel, restart, data, name});
+                             const char* name = nullptr, const detail::EntryGraph* graph = nullptr) {
+        entries_.push_back(detail::Entry{nodes_.size(), backward_kernel, restart, data, name, graph,
+                                         detail::in_place_clock.load(std::memory_order_relaxed)});
         sealed_ = nodes_.next();  // the entry may read the nodes before it: never fuse into them
         return entries_.size() - 1;
     }

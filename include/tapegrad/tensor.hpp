@@ -30,6 +30,7 @@
 #include "tapegrad/dtype.hpp"
 #include "tapegrad/ops/elementwise.hpp"
 #include "tapegrad/tape.hpp"
+#include "tapegrad/value.hpp"
 
 namespace tapegrad {
 
@@ -192,6 +193,26 @@ public:
     // ---- softmax along a dim, numerically stable (the max is subtracted first)
     Tensor softmax(int dim) const;
     Tensor log_softmax(int dim) const;
+
+    // ---- Values and Tensors in one graph (float64 carries the graph exactly; float32 rounds)
+    // A tensor of `shape` holding the Values' numbers in row-major order; grads flow back to the
+    // Values (backward, and grad with create_graph for float64).
+    static Tensor from_values(const std::vector<Value>& values, const Shape& shape, DType dtype = DType::f64);
+    // Element `index` as a Value on the tensor's tape (the current tape for a leaf), whose grad
+    // flows back into the tensor; {} for a 0-d tensor.
+    Value element(std::initializer_list<std::int64_t> index) const;
+
+    // For the elementwise rules (tapegrad/ops/elementwise.hpp) evaluated on tensors by grad with
+    // create_graph; found by argument-dependent lookup only. step, sign and zero give constant
+    // tensors (no gradient flows through them), as the rules' comparisons give constants.
+#define TAPEGRAD_DECLARE_UNARY_FRIEND(method, Rule) \
+    friend Tensor method(const Tensor& x) { return x.method(); }
+    TAPEGRAD_UNARY_OPS(TAPEGRAD_DECLARE_UNARY_FRIEND)
+#undef TAPEGRAD_DECLARE_UNARY_FRIEND
+    friend Tensor pow(const Tensor& x, double exponent) { return x.pow(exponent); }
+    friend Tensor step(const Tensor& x);
+    friend Tensor sign(const Tensor& x);
+    friend Tensor zero(const Tensor& x);
 
 private:
     friend struct detail::TensorAccess;

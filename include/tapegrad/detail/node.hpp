@@ -8,6 +8,8 @@
 
 namespace tapegrad::detail {
 
+struct EntryGraph;  // a tensor op's rule for grad() (detail/op_grads.hpp)
+
 // One partial derivative of a node: d(node)/d(parent), and where the parent's grad lives.
 struct Edge {
     double partial;
@@ -39,6 +41,10 @@ struct Entry {
     void (*restart)(void* data);
     void* data;        // in the tape's arena
     const char* name;  // the op's name, for errors ("matmul"); may be null
+    // How grad() reads the entry and differentiates it with tensor ops; null for entries made
+    // outside the tensor ops' recorder (grad() refuses to pass through those).
+    const EntryGraph* graph = nullptr;
+    std::uint64_t in_place_clock = 0;  // detail::in_place_clock when recorded
 };
 
 }  // namespace tapegrad::detail

@@ -15,6 +15,7 @@
 
 #include "tapegrad/anomaly.hpp"
 #include "tapegrad/detail/op_data.hpp"
+#include "tapegrad/detail/op_grads.hpp"
 #include "tapegrad/detail/tensor_impl.hpp"
 
 namespace tapegrad::detail {
@@ -56,7 +57,7 @@ template <class Data> Tensor record(Tape& tape, Data* data, const char* name) {
         if (anomaly_mode()) [[unlikely]]
             for (const TensorImpl* in : d.inputs()) check_finite(in, true, "backward", *d.out->tape, d.out->entry);
     };
-    data->out->entry = tape.record_entry(backward, &restart_out<Data>, data, name);
+    data->out->entry = tape.record_entry(backward, &restart_out<Data>, data, name, &kEntryGraph<Data>);
     if (anomaly_mode()) [[unlikely]]
         check_finite(data->out, false, "forward", tape, data->out->entry);
     return TensorAccess::wrap_result(data->out, tape);

@@ -19,6 +19,7 @@ struct Storage {
     std::atomic<std::int64_t> refs{1};
     std::size_t bytes = 0;
     void* data = nullptr;
+    std::uint64_t modified_at = 0;  // in_place_clock of the last in-place change (tape.hpp)
 
     static Storage* make(std::size_t bytes);  // zero-filled
     void retain() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
@@ -99,6 +100,12 @@ struct TensorAccess {
     }
 };
 inline TensorImpl* impl_of(const Tensor& t, const char* op) { return TensorAccess::impl(t, op); }
+
+// Notes an in-place change of t's data (a leaf's, or a view of one), for grad()'s check that no
+// op read it before the change.
+inline void mark_modified(const TensorImpl* t) {
+    if (t->storage != nullptr) t->storage->modified_at = in_place_clock.fetch_add(1, std::memory_order_relaxed) + 1;
+}
 
 // t's grad buffer as an op result on `tape` (no copy; it does not require grad).
 Tensor grad_view(Tape& tape, const TensorImpl& t);

@@ -17,7 +17,10 @@
 // Const<T>(0.5) (never T(0.5), which would be a node of its own for a Value), comparisons through
 // the math helpers below, math functions called unqualified after `using std::exp;` (Values have
 // free functions tapegrad::exp etc.). A partial that is a constant returns Const<T>, so that
-// create_graph records nothing for it. `value` is only evaluated on numbers.
+// create_graph records nothing for it (or, for one that is constant per element, step(x) say,
+// auto: a double for a Value, a constant tensor for a Tensor). Tensor grad with create_graph
+// evaluates the same partials on Tensors (T = Tensor, whose hidden friends give exp, step, zero
+// etc.): gx = gy * partial(x, y, c). `value` is only evaluated on numbers.
 //
 // Adding a unary op: write its struct here and add one line to TAPEGRAD_UNARY_OPS below; Value
 // and Tensor then both have it as a method, and the tests check it on both engines.
@@ -61,10 +64,17 @@ template <class T>
 T number(T x) {  // the number a guard compares (a Value's overload gives its value)
     return x;
 }
+// Zero of x's kind, for a partial that is 0 in some case: a tensor of zeros for a Tensor (whose
+// overload, a hidden friend, takes over).
+template <class T>
+T zero(const T&) {
+    return T(0);
+}
 }  // namespace math
 using math::number;
 using math::sign;
 using math::step;
+using math::zero;
 
 // ---- unary ops
 
@@ -113,7 +123,7 @@ struct PowConst {
     static constexpr const char* name = "pow";
     static constexpr Domain domain{0.5, 3};
     template <class T> static T value(T x, Const<T> c) { using std::pow; return pow(x, c); }
-    template <class T> static T partial(T x, T, Const<T> c) { using std::pow; return c == 0 ? T(0) : c * pow(x, c - 1); }
+    template <class T> static T partial(T x, T, Const<T> c) { using std::pow; return c == 0 ? zero(x) : c * pow(x, c - 1); }
 };
 // d(-x)/dx = -1
 struct Neg {
@@ -127,7 +137,7 @@ struct Relu {
     static constexpr const char* name = "relu";
     static constexpr Domain domain{0.1, 3, true};
     template <class T> static T value(T x, Const<T>) { return x > T(0) ? x : T(0); }
-    template <class T> static Const<T> partial(T x, T, Const<T>) { return step(x); }
+    template <class T> static auto partial(T x, T, Const<T>) { return step(x); }
 };
 // d tanh(x)/dx = 1 - tanh(x)^2
 struct Tanh {
@@ -174,7 +184,7 @@ struct Abs {
     static constexpr const char* name = "abs";
     static constexpr Domain domain{0.1, 3, true};
     template <class T> static T value(T x, Const<T>) { using std::fabs; return fabs(x); }
-    template <class T> static Const<T> partial(T x, T, Const<T>) { return sign(x); }
+    template <class T> static auto partial(T x, T, Const<T>) { return sign(x); }
 };
 // d sin(x)/dx = cos(x)
 struct Sin {
