@@ -1,6 +1,8 @@
 // T1, T2, T3 on tapegrad tensors, and T3's baselines: the GEMM libraries called directly. The
 // tensor workloads build only when tapegrad/tensor.hpp exists; the baselines always do.
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -138,25 +140,40 @@ template <class T> void T3_gemm(benchmark::State& state) {
     const Tensor ta = Tensor::from(std::span<const float>(af), Shape{s.m, s.k}, dtype, false);
     const Tensor tb = Tensor::from(std::span<const float>(bf), Shape{s.k, s.n}, dtype, false);
 #endif
+    // With several threads, each library gets the cores to itself: the previous one's idle threads
+    // still spin after its last call (OpenBLAS's for about 0.1 s, yielding; OpenMP's for a few ms),
+    // and a library timed while they do runs at about one core's speed or less (docs/PERFORMANCE.md).
+    // So each waits out the others' spinning, and makes one untimed call to wake its own threads.
+    const auto cool_down = [&](auto&& call) {
+        if (threads == 1 || quick()) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        call();
+    };
+#ifdef TAPEGRAD_BENCH_TENSORS
+    const auto our_call = [&] {
+        Tensor r = ta.matmul(tb);
+        benchmark::DoNotOptimize(r);
+        Tape::current().clear();
+    };
+#endif
     for (auto _ : state) {
         std::vector<double> blas_s, onednn_s, ours_s;
         for (int rep = 0; rep < (quick() ? 1 : 7); ++rep) {
+            cool_down([&] { direct(false); });
             auto t = Clock::now();
             for (int i = 0; i < calls; ++i) direct(false);
             blas_s.push_back(seconds_since(t) / calls);
             if (has_onednn) {
+                cool_down([&] { direct(true); });
                 t = Clock::now();
                 for (int i = 0; i < calls; ++i) direct(true);
                 onednn_s.push_back(seconds_since(t) / calls);
             }
 #ifdef TAPEGRAD_BENCH_TENSORS
             set_num_threads(threads);
+            cool_down(our_call);
             t = Clock::now();
-            for (int i = 0; i < calls; ++i) {
-                Tensor r = ta.matmul(tb);
-                benchmark::DoNotOptimize(r);
-                Tape::current().clear();
-            }
+            for (int i = 0; i < calls; ++i) our_call();
             ours_s.push_back(seconds_since(t) / calls);
 #endif
         }
