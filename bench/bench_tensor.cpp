@@ -144,7 +144,8 @@ template <class T> void T3_gemm(benchmark::State& state) {
     // library's idle threads still spin after its last call (OpenBLAS's for about 0.1 s, yielding;
     // OpenMP's for a few ms), and a library timed while they do runs at about one core's speed or
     // less; and after that wait the idle core takes some milliseconds to come back to speed. So
-    // each library waits 200 ms, then runs untimed for 20 ms, then its seven timings in a row.
+    // each library waits 200 ms, then runs untimed for 20 ms, then its seven timings in a row;
+    // OpenBLAS, whose threads spin longest, goes last.
     const auto settle = [&](auto&& call) {
         if (threads == 1 || quick()) return;
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -190,12 +191,12 @@ template <class T> void T3_gemm(benchmark::State& state) {
 #endif
             }
         } else {  // several: one library after another, each settled first
-            blas_s = time_reps([&] { direct(false); });
-            if (has_onednn) onednn_s = time_reps([&] { direct(true); });
 #ifdef TAPEGRAD_BENCH_TENSORS
             set_num_threads(threads);
             ours_s = time_reps(our_call);
 #endif
+            if (has_onednn) onednn_s = time_reps([&] { direct(true); });
+            blas_s = time_reps([&] { direct(false); });
         }
         double best = median(blas_s);
         state.counters["blas_gflops"] = flops / best * 1e-9;
