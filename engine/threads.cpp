@@ -178,6 +178,7 @@ void parallel_for_impl(std::int64_t n, std::int64_t grain, void (*fn)(void*, std
     Workers& w = workers();
     std::int64_t parts = w.count();
     if (grain > 0 && n / grain < parts) parts = n / grain;
+    if (parts > 0xffff) parts = 0xffff;  // the ticket's field
     if (parts <= 1) {
         fn(ctx, 0, n);
         return;
