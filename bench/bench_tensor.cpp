@@ -1,6 +1,8 @@
 // T1, T2, T3 on tapegrad tensors, and T3's baselines: the GEMM libraries called directly. The
 // tensor workloads build only when tapegrad/tensor.hpp exists; the baselines always do.
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -138,27 +140,63 @@ template <class T> void T3_gemm(benchmark::State& state) {
     const Tensor ta = Tensor::from(std::span<const float>(af), Shape{s.m, s.k}, dtype, false);
     const Tensor tb = Tensor::from(std::span<const float>(bf), Shape{s.k, s.n}, dtype, false);
 #endif
+    // With several threads, each library is timed with the cores to itself, awake: the previous
+    // library's idle threads still spin after its last call (OpenBLAS's for about 0.1 s, yielding;
+    // OpenMP's for a few ms), and a library timed while they do runs at about one core's speed or
+    // less; and after that wait the idle core takes some milliseconds to come back to speed. So
+    // each library waits 200 ms, then runs untimed for 20 ms, then its seven timings in a row;
+    // OpenBLAS, whose threads spin longest, goes last.
+    const auto settle = [&](auto&& call) {
+        if (threads == 1 || quick()) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        const auto t = Clock::now();
+        while (seconds_since(t) < 0.02) call();
+    };
+#ifdef TAPEGRAD_BENCH_TENSORS
+    const auto our_call = [&] {
+        Tensor r = ta.matmul(tb);
+        benchmark::DoNotOptimize(r);
+        Tape::current().clear();
+    };
+#endif
+    const int reps = quick() ? 1 : 7;
+    // One library's timings: seconds per call, `reps` times.
+    const auto time_reps = [&](auto&& call) {
+        settle(call);
+        std::vector<double> times;
+        for (int rep = 0; rep < reps; ++rep) {
+            const auto t = Clock::now();
+            for (int i = 0; i < calls; ++i) call();
+            times.push_back(seconds_since(t) / calls);
+        }
+        return times;
+    };
     for (auto _ : state) {
         std::vector<double> blas_s, onednn_s, ours_s;
-        for (int rep = 0; rep < (quick() ? 1 : 7); ++rep) {
-            auto t = Clock::now();
-            for (int i = 0; i < calls; ++i) direct(false);
-            blas_s.push_back(seconds_since(t) / calls);
-            if (has_onednn) {
+        if (threads == 1) {  // one thread: the libraries in alternation, call by call
+            for (int rep = 0; rep < reps; ++rep) {
+                auto t = Clock::now();
+                for (int i = 0; i < calls; ++i) direct(false);
+                blas_s.push_back(seconds_since(t) / calls);
+                if (has_onednn) {
+                    t = Clock::now();
+                    for (int i = 0; i < calls; ++i) direct(true);
+                    onednn_s.push_back(seconds_since(t) / calls);
+                }
+#ifdef TAPEGRAD_BENCH_TENSORS
+                set_num_threads(threads);
                 t = Clock::now();
-                for (int i = 0; i < calls; ++i) direct(true);
-                onednn_s.push_back(seconds_since(t) / calls);
+                for (int i = 0; i < calls; ++i) our_call();
+                ours_s.push_back(seconds_since(t) / calls);
+#endif
             }
+        } else {  // several: one library after another, each settled first
 #ifdef TAPEGRAD_BENCH_TENSORS
             set_num_threads(threads);
-            t = Clock::now();
-            for (int i = 0; i < calls; ++i) {
-                Tensor r = ta.matmul(tb);
-                benchmark::DoNotOptimize(r);
-                Tape::current().clear();
-            }
-            ours_s.push_back(seconds_since(t) / calls);
+            ours_s = time_reps(our_call);
 #endif
+            if (has_onednn) onednn_s = time_reps([&] { direct(true); });
+            blas_s = time_reps([&] { direct(false); });
         }
         double best = median(blas_s);
         state.counters["blas_gflops"] = flops / best * 1e-9;

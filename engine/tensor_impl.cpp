@@ -39,8 +39,16 @@ void check_sizes(const Shape& shape) {
 TensorImpl::TensorImpl(DType type, const Shape& shape, void* buffer, const std::int64_t* layout_strides)
     : numel(shape.numel()), data(buffer), ndim(static_cast<std::int8_t>(shape.size())), dtype(type) {
     std::copy(shape.begin(), shape.end(), sizes);
-    if (layout_strides != nullptr) std::copy(layout_strides, layout_strides + ndim, strides);
-    else contiguous_strides(ndim, sizes, strides);
+    if (layout_strides == nullptr) {
+        contiguous_strides(ndim, sizes, strides);
+        return;
+    }
+    std::copy(layout_strides, layout_strides + ndim, strides);
+    std::int64_t expect = 1;
+    for (int d = ndim - 1; d >= 0; --d) {
+        if (sizes[d] != 1 && strides[d] != expect) dense = false;
+        expect *= sizes[d];
+    }
 }
 
 TensorImpl::TensorImpl(DType type, const Shape& shape, bool wants_grad) : TensorImpl(type, shape, nullptr) {
@@ -82,15 +90,6 @@ TensorImpl::~TensorImpl() {
     if (storage != nullptr) storage->release();
     if (grad_storage != nullptr) grad_storage->release();
     if (grad_leaf != nullptr) grad_leaf->release();
-}
-
-bool TensorImpl::contiguous() const {
-    std::int64_t expect = 1;
-    for (int d = ndim - 1; d >= 0; --d) {
-        if (sizes[d] != 1 && strides[d] != expect) return false;
-        expect *= sizes[d];
-    }
-    return true;
 }
 
 void* TensorImpl::grad_buffer() {

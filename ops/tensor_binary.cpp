@@ -88,14 +88,17 @@ template <class Op> struct Binary : OpData<2> {
     }
 };
 
-template <class Op> Tensor binary(const Tensor& x, const Tensor& z) {
-    Tensor a = x, b = z;
-    promote(a, b, Op::name);
+template <class Op> Tensor binary(const Tensor& a, const Tensor& b) {
+    if (impl_of(a, Op::name)->dtype != impl_of(b, Op::name)->dtype) {
+        Tensor pa = a, pb = b;
+        promote(pa, pb, Op::name);
+        return binary<Op>(pa, pb);
+    }
     OpRecorder rec(Op::name, a, b);
     const TensorImpl* ai = rec.input(0);
     const TensorImpl* bi = rec.input(1);
-    const Shape shape = broadcast_shape(Op::name, ai, bi);
-    TensorImpl* out = rec.result(ai->dtype, shape);
+    const bool same = ai->ndim == bi->ndim && std::equal(ai->sizes, ai->sizes + ai->ndim, bi->sizes);
+    TensorImpl* out = rec.result(ai->dtype, same ? ai->shape() : broadcast_shape(Op::name, ai, bi));
     dispatch(out->dtype, [&]<class T>() {
         T* y = out->ptr<T>();
         const T* ap = ai->ptr<T>();

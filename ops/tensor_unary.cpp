@@ -2,13 +2,24 @@
 // elementwise rule (tapegrad/ops/elementwise.hpp) over every element, and the bindings.
 //
 // Backward (the vector-Jacobian product of an elementwise op) is gx += gy * partial(x, y, c).
+#include <type_traits>
+
 #include "tapegrad/ops/elementwise.hpp"
 
 #include "tapegrad/detail/op_recorder.hpp"
 #include "tapegrad/detail/tensor_loops.hpp"
+#include "tapegrad/detail/vector_math.hpp"
 
 namespace tapegrad::detail {
 namespace {
+
+// y[i] = value(x[i]) over a run of n elements. float32 tanh has a vectorized kernel of its own:
+// libm's scalar tanhf took a quarter of small tensor ops' time (docs/PERFORMANCE.md).
+template <class Op, class T> void values(const T* x, T* y, std::int64_t n, T c) {
+    if constexpr (std::is_same_v<Op, ops::Tanh> && std::is_same_v<T, float>) tanh_f32(x, y, n);
+    else
+        for (std::int64_t i = 0; i < n; ++i) y[i] = Op::value(x[i], c);
+}
 
 template <class Op> struct Unary : OpData<1> {
     double c;
@@ -52,15 +63,15 @@ template <class Op> Tensor unary(const Tensor& x, double c = 0.0) {
         const T* xp = in->ptr<T>();
         if (in->contiguous()) {
             // The split between threads only decides who computes an element, never its value.
-            parallel_for(in->numel, kParallelGrain, [&](std::int64_t b, std::int64_t e) {
-                for (std::int64_t i = b; i < e; ++i) y[i] = Op::value(xp[i], cc);
-            });
+            parallel_for(in->numel, kParallelGrain,
+                         [&](std::int64_t b, std::int64_t e) { values<Op>(xp + b, y + b, e - b, cc); });
             return;
         }
         T* const base[2] = {const_cast<T*>(xp), y};
         const std::int64_t* const st[2] = {in->strides, out->strides};
         for_each_row<T, 2>(in->ndim, in->sizes, base, st, [cc](T* const* p, const std::int64_t* s, std::int64_t n) {
-            for (std::int64_t i = 0; i < n; ++i) p[1][i * s[1]] = Op::value(p[0][i * s[0]], cc);
+            if (s[0] == 1 && s[1] == 1) return values<Op>(p[0], p[1], n, cc);
+            for (std::int64_t i = 0; i < n; ++i) values<Op>(p[0] + i * s[0], p[1] + i * s[1], 1, cc);
         });
     });
     return rec.template finish<Unary<Op>>(out, c);

@@ -121,23 +121,35 @@ TEST_CASE("blas: a float32 product on oneDNN is bitwise the same on 1, 2 and 3 t
         MESSAGE("float32 products run on " << tapegrad::blas_info().f32_gemm << " here: nothing to check");
         return;
     }
-    // Products large enough to be split (2 m n k >= 2^27 flops): by rows, transposed, by columns.
+    // Products large enough to be split (2 m n k >= 2^18 flops): T3's and T2's shapes (forward,
+    // weight and input gradients) with each operand stored plain or transposed, split by rows; and
+    // a product with too few rows, split by columns.
     const auto matrix = [](std::int64_t rows, std::int64_t cols, double f) {
         std::vector<double> v(static_cast<std::size_t>(rows * cols));
         for (std::size_t i = 0; i < v.size(); ++i) v[i] = std::sin(f * static_cast<double>(i) + 1.0);
         return tapegrad::Tensor::from(v, {rows, cols});
     };
-    const tapegrad::Tensor a = matrix(512, 512, 0.37), b = matrix(512, 512, 0.11);
-    const tapegrad::Tensor wide_a = matrix(64, 2048, 0.23), wide_b = matrix(2048, 1024, 0.19);
+    struct Mkn {
+        std::int64_t m, k, n;
+    };
+    const Mkn shapes[] = {{512, 512, 512}, {128, 784, 256}, {128, 256, 128}, {128, 128, 10},  {784, 128, 256},
+                          {256, 128, 128}, {128, 10, 128},  {128, 128, 256}, {128, 256, 784}, {40, 2048, 1024}};
     const int saved = tapegrad::num_threads();
     std::vector<std::vector<double>> results;
     for (int threads : {1, 2, 3}) {
         tapegrad::set_num_threads(threads);
-        results.push_back(a.matmul(b).to_vector());            // split by rows
-        results.push_back(b.t().matmul(a.t()).to_vector());    // transposed operands
-        results.push_back(wide_a.matmul(wide_b).to_vector());  // split by columns
+        for (const Mkn& s : shapes) {
+            const tapegrad::Tensor a = matrix(s.m, s.k, 0.37), b = matrix(s.k, s.n, 0.11);
+            const tapegrad::Tensor at = matrix(s.k, s.m, 0.23).t(), bt = matrix(s.n, s.k, 0.19).t();
+            for (const tapegrad::Tensor* x : {&a, &at})
+                for (const tapegrad::Tensor* y : {&b, &bt}) results.push_back(x->matmul(*y).to_vector());
+        }
         tapegrad::Tape::current().clear();
     }
     tapegrad::set_num_threads(saved);
-    for (std::size_t r = 3; r < results.size(); ++r) CHECK(results[r] == results[r % 3]);
+    const std::size_t per_count = results.size() / 3;
+    for (std::size_t r = per_count; r < results.size(); ++r) {
+        CAPTURE(r);
+        CHECK(results[r] == results[r % per_count]);
+    }
 }

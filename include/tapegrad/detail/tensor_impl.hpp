@@ -46,6 +46,7 @@ struct TensorImpl {
     bool leaf = false;
     std::uint8_t data_class = 0;  // non-zero: data is a pool buffer of this size class
     std::uint8_t grad_class = 0;  // non-zero: grad is a pool buffer of this size class
+    bool dense = true;            // contiguous(): fixed at construction, as the layout is
 
     // A layout over memory it neither owns nor keeps alive, for kernels that read a buffer as a
     // tensor (strides null: contiguous).
@@ -65,8 +66,9 @@ struct TensorImpl {
     ~TensorImpl();
 
     Shape shape() const { return Shape(std::span<const std::int64_t>(sizes, static_cast<std::size_t>(ndim))); }
-    bool contiguous() const;
-    std::size_t bytes() const { return static_cast<std::size_t>(numel) * dtype_size(dtype); }
+    // Whether the strides are the shape's contiguous ones (dims of size 1 aside).
+    bool contiguous() const { return dense; }
+    std::size_t bytes() const { return static_cast<std::size_t>(numel) * (dtype == DType::f32 ? 4 : 8); }
     void retain() noexcept {
         if (leaf) refs.fetch_add(1, std::memory_order_relaxed);
     }

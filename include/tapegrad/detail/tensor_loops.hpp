@@ -99,6 +99,10 @@ void add_to_contiguous(int ndim, const std::int64_t* shape, const T* src, const 
 // per thread; the split only decides who computes which elements, never how.
 void parallel_for_impl(std::int64_t n, std::int64_t grain, void (*fn)(void*, std::int64_t, std::int64_t), void* ctx);
 template <class F> void parallel_for(std::int64_t n, std::int64_t grain, F&& f) {
+    if (grain > 0 && n < 2 * grain) {  // too small to split: f inline, no look at the workers
+        f(std::int64_t{0}, n);
+        return;
+    }
     parallel_for_impl(
         n, grain, [](void* c, std::int64_t b, std::int64_t e) { (*static_cast<F*>(c))(b, e); }, &f);
 }

@@ -4,6 +4,7 @@
 // their scratch memory here too. Internal.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 
@@ -47,10 +48,10 @@ private:
         FreeBuffer* next;
     };
     static constexpr std::uint8_t kMinClass = 6;  // 64 bytes
+    // The least class c >= kMinClass with 2^c >= bytes.
     static std::uint8_t class_of(std::size_t bytes) {
-        std::uint8_t c = kMinClass;
-        while ((std::size_t{1} << c) < bytes) ++c;
-        return c;
+        const auto c = static_cast<std::uint8_t>(std::bit_width(bytes - 1));
+        return bytes <= (std::size_t{1} << kMinClass) ? kMinClass : c;
     }
     void* fresh(std::uint8_t size_class);
 
