@@ -11,8 +11,10 @@
 // grads it now finds, the ranks agree (one small all-reduce) on which buckets went stale, those
 // are reduced again, and the schedule is learned anew. Results never depend on the timing.
 //
-// Ranks that all run on one machine reduce through shared memory (node_reduce.hpp): "sending" a
-// bucket copies it into this rank's segment, and synchronize() sums every rank's segments.
+// Ranks that all run on one machine reduce through shared memory instead (node_reduce.hpp): the
+// tensors' grads live in this rank's segment of the window for the DataParallel's lifetime (so
+// backward writes them there), Values' grads are copied in and out, and synchronize() reduces
+// the segments in place. Nothing is sent early, so nothing can go stale.
 #include <mpi.h>
 
 #include <algorithm>
@@ -67,13 +69,12 @@ struct DataParallel::Impl {
     std::vector<Tensor> tensors;  // keep the leaves alive
     std::vector<Param> params;
     std::vector<Bucket> buckets;
-    std::unique_ptr<detail::NodeReduce> node;  // one machine: reduce through shared memory
-    double waited_before_step = 0.0;           // node->waited() when this step began
-    std::size_t next = 0;                      // the next bucket to send
-    std::size_t hooks = 0;                     // hook calls so far
-    bool learning = false;                     // this step learns the schedule
-    bool scheduled = false;                    // a schedule is in use (the same on every rank)
-    std::vector<unsigned char> snapshot;       // learning: the grads as last seen
+    std::unique_ptr<detail::NodeReduce> shared;  // one machine: reduce through shared memory
+    std::size_t next = 0;                        // the next bucket to send
+    std::size_t hooks = 0;                       // hook calls so far
+    bool learning = false;                       // this step learns the schedule
+    bool scheduled = false;                      // a schedule is in use (the same on every rank)
+    std::vector<unsigned char> snapshot;         // learning: the grads as last seen
     Tape* tape = nullptr;
     Tape::EntryHook previous_hook = nullptr;
     void* previous_context = nullptr;
@@ -107,27 +108,44 @@ struct DataParallel::Impl {
         // Collective: every rank decides alike whether the ranks share one machine's memory.
         const char* env = std::getenv("TAPEGRAD_DIST_SHARED_MEMORY");
         const bool wanted = options.shared_memory && !(env != nullptr && std::strcmp(env, "0") == 0);
-        if (ctx.size() > 1) node = detail::NodeReduce::make(comm, stats.bytes_per_step, wanted);
+        if (ctx.size() > 1) shared = detail::NodeReduce::make(comm, stats.bytes_per_step, wanted);
         stats.bytes_per_step = 0;
         for (Bucket& b : buckets) {
-            if (!node) {
+            if (!shared) {
                 b.send.resize(b.numel * elem(b));
                 b.recv.resize(b.numel * elem(b));
             }
             stats.bytes_per_step += b.numel * elem(b);
         }
-        stats.shared_memory = node != nullptr;
+        stats.shared_memory = shared != nullptr;
+        if (shared) move_grads(true);
         stats.buckets = buckets.size();
         logger().debug("dist::DataParallel: {} parameters in {} buckets, {} bytes a step", params.size(),
                        buckets.size(), stats.bytes_per_step);
     }
 
-    // Where a bucket's grads are copied to be sent: its send buffer, or this rank's segment.
-    unsigned char* packed(Bucket& b) const { return node ? node->mine() + b.segment_offset : b.send.data(); }
+    // A parameter's place in this rank's shared-memory segment.
+    unsigned char* in_segment(const Param& p) const {
+        const Bucket& b = buckets[p.bucket];
+        return shared->mine() + b.segment_offset + p.offset * elem(b);
+    }
+    // One machine: moves each tensor's grad into this rank's segment (`into`), or back into its
+    // own buffer before the window goes. The values move with it; Tensor::grad()'s leaf follows.
+    void move_grads(bool into) {
+        for (Param& p : params) {
+            if (p.tensor == nullptr) continue;
+            tapegrad::detail::TensorImpl* t = p.tensor;
+            t->grad_buffer();  // a leaf's own grad storage, kept for the way back
+            void* to = into ? static_cast<void*>(in_segment(p)) : t->grad_storage->data;
+            std::memcpy(to, t->grad, t->bytes());
+            t->grad = to;
+            if (t->grad_leaf != nullptr) t->grad_leaf->data = to;
+        }
+    }
     void pack(Bucket& b) {
         const std::size_t e = elem(b);
-        unsigned char* to = packed(b);
-        for (std::size_t k : b.params) std::memcpy(to + params[k].offset * e, params[k].grad(), params[k].bytes(e));
+        for (std::size_t k : b.params)
+            std::memcpy(b.send.data() + params[k].offset * e, params[k].grad(), params[k].bytes(e));
     }
     // `last`: the sweep has run its last entry (entry 0), so nothing more of it can change a
     // tensor's grad (scalar nodes never write into tensors): a one-parameter bucket may then be
@@ -135,12 +153,6 @@ struct DataParallel::Impl {
     // counts it stale only if another sweep ran since.
     void send(std::size_t i, bool early, bool last = false) {
         Bucket& b = buckets[i];
-        b.sent = true;
-        b.early = early;
-        if (node) {  // one machine: into this rank's segment, once every rank is done with the last step's
-            node->begin_step();
-            return pack(b);
-        }
         b.direct = last && b.params.size() == 1;
         b.hooks_at_send = hooks;
         const void* from = b.send.data();
@@ -149,6 +161,8 @@ struct DataParallel::Impl {
         detail::check_mpi(MPI_Iallreduce(from, b.recv.data(), static_cast<int>(b.numel), detail::mpi_type(b.dtype),
                                          MPI_SUM, comm, &b.request),
                           "dist::DataParallel");
+        b.sent = true;
+        b.early = early;
     }
     void unpack(Bucket& b) {
         const double n = options.reduce == Reduce::mean ? ctx.size() : 1.0;
@@ -164,11 +178,11 @@ struct DataParallel::Impl {
             }
         });
     }
-    bool changed_since_sent(Bucket& b) {
+    bool changed_since_sent(const Bucket& b) {
         const std::size_t e = elem(b);
-        const unsigned char* sent = packed(b);
         for (std::size_t k : b.params)
-            if (std::memcmp(sent + params[k].offset * e, params[k].grad(), params[k].bytes(e)) != 0) return true;
+            if (std::memcmp(b.send.data() + params[k].offset * e, params[k].grad(), params[k].bytes(e)) != 0)
+                return true;
         return false;
     }
 
@@ -237,7 +251,7 @@ struct DataParallel::Impl {
             ++stats.steps;
             return;
         }
-        if (node) return synchronize_on_node();
+        if (shared) return synchronize_on_node();
         const auto start = Clock::now();
         const bool was_learning = learning;
         for (; next < buckets.size(); ++next) send(next, false);
@@ -279,39 +293,23 @@ struct DataParallel::Impl {
         end_step(was_learning, early, wait, start);
     }
 
-    // One machine: every rank copies what is left into its segment, says whether an early bucket
-    // changed after it went (then copied again, and every rank learns the schedule anew), waits
-    // for the others, and sums every rank's segment into its grads.
+    // One machine: Values' grads are copied into the segment (tensors' are there already); once
+    // every rank's segment holds its grads, each rank reduces its share of every bucket into every
+    // segment, and once all have, each segment holds the result.
     void synchronize_on_node() {
         const auto start = Clock::now();
-        const bool was_learning = learning;
-        for (; next < buckets.size(); ++next) send(next, false);
-        std::size_t early = 0;
-        bool stale = false;
-        for (Bucket& b : buckets) {
-            early += b.early;
-            if (!scheduled || !b.early || !changed_since_sent(b)) continue;
-            stale = true;
-            ++stats.rereduced;
-            pack(b);
-        }
-        node->arrive(stale);
-        node->wait_all();
-        const double wait = node->waited() - waited_before_step;
-        waited_before_step = node->waited();
-        if (scheduled && node->any_flag()) {
-            logger().debug("dist::DataParallel: gradients changed after their bucket was sent; learning anew");
-            scheduled = false;
-        }
+        const double waited = shared->waited();
+        for (const Param& p : params)
+            if (p.node != nullptr) std::memcpy(in_segment(p), &p.node->grad, sizeof(double));
+        shared->gather(false);
         const double n = options.reduce == Reduce::mean ? ctx.size() : 1.0;
-        for (Bucket& b : buckets)
-            tapegrad::detail::dispatch(b.dtype, [&]<class T>() {
-                for (std::size_t k : b.params)
-                    node->sum<T>(b.segment_offset + params[k].offset * sizeof(T), params[k].numel, static_cast<T>(n),
-                                 static_cast<T*>(params[k].grad()));
-            });
-        node->end_step();
-        end_step(was_learning, early, wait, start);
+        for (const Bucket& b : buckets)
+            tapegrad::detail::dispatch(
+                b.dtype, [&]<class T>() { shared->reduce_share<T>(b.segment_offset, b.numel, static_cast<T>(n)); });
+        shared->scatter_done();
+        for (const Param& p : params)
+            if (p.node != nullptr) std::memcpy(&p.node->grad, in_segment(p), sizeof(double));
+        end_step(false, 0, shared->waited() - waited, start);
     }
 
     void end_step(bool was_learning, std::size_t early, double wait, Clock::time_point start) {
@@ -327,7 +325,7 @@ struct DataParallel::Impl {
     }
 
     void install_hook() {
-        if (!options.overlap || ctx.size() == 1) return;
+        if (!options.overlap || ctx.size() == 1 || shared) return;
         tape = &Tape::current();
         previous_hook = tape->entry_hook();
         previous_context = tape->entry_hook_context();
@@ -335,6 +333,7 @@ struct DataParallel::Impl {
         take_snapshot();
     }
     ~Impl() {
+        if (shared) move_grads(false);
         for (Bucket& b : buckets)
             if (b.request != MPI_REQUEST_NULL) MPI_Wait(&b.request, MPI_STATUS_IGNORE);
         if (tape != nullptr && tape->entry_hook() == &Impl::on_entry && tape->entry_hook_context() == this)

@@ -13,8 +13,8 @@ namespace tapegrad::dist::detail {
 // spinning never slows another's writes.
 struct NodeReduce::Control {
     alignas(64) std::uint64_t ready;  // the last step whose gradients the segment holds
-    std::uint64_t flag;               // arrive()'s flag, for that step
-    alignas(64) std::uint64_t done;   // the last step this rank finished reading
+    std::uint64_t flag;               // gather()'s flag, for that step
+    alignas(64) std::uint64_t done;   // the last step whose share this rank has written everywhere
 };
 
 namespace {
@@ -102,23 +102,11 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 }
 }  // namespace
 
-void NodeReduce::begin_step() {
-    if (begun_) return;
-    const auto start = std::chrono::steady_clock::now();
-    for (int k = 0; k < size_; ++k) wait_until(control(k)->done, step_);
-    waited_ += seconds_since(start);
+void NodeReduce::gather(bool flag) {
     ++step_;
-    begun_ = true;
-}
-
-void NodeReduce::arrive(bool flag) {
-    begin_step();
     Control* mine = control(rank_);
     word(mine->flag).store(flag ? step_ : 0, std::memory_order_relaxed);
     word(mine->ready).store(step_, std::memory_order_release);
-}
-
-void NodeReduce::wait_all() {
     const auto start = std::chrono::steady_clock::now();
     for (int k = 0; k < size_; ++k) wait_until(control(k)->ready, step_);
     waited_ += seconds_since(start);
@@ -130,28 +118,32 @@ bool NodeReduce::any_flag() const {
     return false;
 }
 
-template <class T> void NodeReduce::sum(std::size_t byte_offset, std::size_t count, T divisor, T* mine_in_out) const {
-    const auto segment = [&](int k) {
-        return reinterpret_cast<const T*>(segments_[static_cast<std::size_t>(k)] + byte_offset);
-    };
-    T* __restrict g = mine_in_out;  // this rank's own values, read here rather than from its segment
-    if (size_ == 2) {               // the common case in one pass; two terms add alike in either order
-        const T* __restrict other = segment(1 - rank_);
-        for (std::size_t i = 0; i < count; ++i) g[i] = (g[i] + other[i]) / divisor;
+template <class T> void NodeReduce::reduce_share(std::size_t byte_offset, std::size_t count, T divisor) const {
+    const auto n = static_cast<std::size_t>(size_), r = static_cast<std::size_t>(rank_);
+    const std::size_t begin = count * r / n, end = count * (r + 1) / n;
+    const auto at = [&](std::size_t k) { return reinterpret_cast<T*>(segments_[k] + byte_offset); };
+    if (n == 2) {  // the common case in one pass
+        T* __restrict a = at(0);
+        T* __restrict b = at(1);
+        for (std::size_t i = begin; i < end; ++i) a[i] = b[i] = (a[i] + b[i]) / divisor;
         return;
     }
-    for (std::size_t i = 0; i < count; ++i) {  // in rank order, so that every rank gets the same sum
-        T acc = rank_ == 0 ? g[i] : segment(0)[i];
-        for (int k = 1; k < size_; ++k) acc += k == rank_ ? g[i] : segment(k)[i];
-        g[i] = acc / divisor;
+    T* __restrict first = at(0);
+    for (std::size_t i = begin; i < end; ++i) {  // in rank order, so that every share sums alike
+        T acc = first[i];
+        for (std::size_t k = 1; k < n; ++k) acc += at(k)[i];
+        acc /= divisor;
+        for (std::size_t k = 0; k < n; ++k) at(k)[i] = acc;
     }
 }
-template void NodeReduce::sum<float>(std::size_t, std::size_t, float, float*) const;
-template void NodeReduce::sum<double>(std::size_t, std::size_t, double, double*) const;
+template void NodeReduce::reduce_share<float>(std::size_t, std::size_t, float) const;
+template void NodeReduce::reduce_share<double>(std::size_t, std::size_t, double) const;
 
-void NodeReduce::end_step() {
+void NodeReduce::scatter_done() {
     word(control(rank_)->done).store(step_, std::memory_order_release);
-    begun_ = false;
+    const auto start = std::chrono::steady_clock::now();
+    for (int k = 0; k < size_; ++k) wait_until(control(k)->done, step_);
+    waited_ += seconds_since(start);
 }
 
 }  // namespace tapegrad::dist::detail

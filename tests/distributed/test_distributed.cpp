@@ -212,7 +212,8 @@ TEST_CASE("two data-parallel runs on the same ranks are bitwise equal, overlappe
     CHECK(a.params == c.params);
     CHECK(same_on_every_rank(a.params));
     CHECK(a.stats.buckets >= 4);
-    CHECK(a.stats.launched_early == a.stats.buckets);  // all sent from the sweep, once learned
+    // All sent from the sweep once learned; on one machine the grads are reduced where they lie.
+    CHECK(a.stats.launched_early == (a.stats.shared_memory ? 0 : a.stats.buckets));
     CHECK(a.stats.rereduced == 0);
     CHECK(c.stats.launched_early == 0);
     const Run whole = train(Mode::whole_batch, DType::f64, 12, 4, {}, 3);
@@ -243,13 +244,45 @@ TEST_CASE("reducing through shared memory and through MPI_Iallreduce give the sa
     }
 }
 
+TEST_CASE("the grads a DataParallel held in shared memory are the tensors' own again after it") {
+    dist::Context& ctx = test_context();
+    const Batch batch = make_batch(12);
+    nn::Sequential model = make_model(DType::f32);
+    const std::vector<Tensor> params = model.parameters();
+    const auto [begin, end] = dist::shard(12, ctx);
+    std::vector<Tensor> held;  // grad() handles taken while the DataParallel lives
+    std::vector<std::vector<double>> reduced;
+    {
+        dist::DataParallel ddp(params, ctx);
+        nn::cross_entropy(model(rows(batch, begin, end, DType::f32)), labels(batch, begin, end)).backward();
+        ddp.synchronize();
+        for (const Tensor& p : params) {
+            held.push_back(p.grad());
+            reduced.push_back(p.grad().to_vector());
+        }
+        CHECK(same_on_every_rank(reduced.front()));
+    }
+    Tape::current().clear();
+    for (std::size_t k = 0; k < params.size(); ++k) {
+        CHECK(params[k].grad().to_vector() == reduced[k]);
+        CHECK(held[k].to_vector() == reduced[k]);
+    }
+    Tensor(params[0]).zero_grad();  // the tensor's own buffer: the held handle sees it
+    CHECK(held[0].to_vector() == std::vector<double>(reduced[0].size(), 0.0));
+}
+
 TEST_CASE("a graph that changes between steps is still reduced exactly (stale buckets are sent again)") {
     dist::DataParallelOptions small;
     small.bucket_bytes = 64;
     const Run whole = train(Mode::whole_batch, DType::f64, 12, 4, {}, 2, true);
     const Run ranks = train(Mode::mean_of_shards, DType::f64, 12, 4, small, 2, true);
     CHECK(max_relative_difference(ranks.params, whole.params) <= 1e-10);
-    CHECK(ranks.stats.rereduced >= 1);
+    CHECK(ranks.stats.rereduced >= (ranks.stats.shared_memory ? 0 : 1));  // one machine sends nothing early
+    dist::DataParallelOptions messages = small;
+    messages.shared_memory = false;
+    const Run sent = train(Mode::mean_of_shards, DType::f64, 12, 4, messages, 2, true);
+    CHECK(max_relative_difference(sent.params, whole.params) <= 1e-10);
+    CHECK(sent.stats.rereduced >= 1);
     CHECK(same_on_every_rank(ranks.params));
 }
 
@@ -388,13 +421,14 @@ TEST_CASE("a run resumed from rank 0's checkpoint on every rank reaches the unin
 TEST_CASE("two backward passes before synchronize (accumulated grads) are reduced exactly") {
     dist::Context& ctx = test_context();
     const Batch batch = make_batch(12);
-    const auto run = [&](bool distributed, std::size_t bucket_bytes) {
+    const auto run = [&](bool distributed, std::size_t bucket_bytes, bool shared_memory = true) {
         nn::Sequential model = make_model(DType::f64, 2);
         tapegrad::optim::SGD opt(model.parameters(), 0.1, 0.9);
         const auto [begin, end] = distributed ? dist::shard(12, ctx) : std::pair<std::size_t, std::size_t>{0, 12};
         const std::size_t mid = begin + (end - begin) / 2;
         dist::DataParallelOptions options;
         options.bucket_bytes = bucket_bytes;
+        options.shared_memory = shared_memory;
         std::unique_ptr<dist::DataParallel> ddp;
         if (distributed) ddp = std::make_unique<dist::DataParallel>(model.parameters(), ctx, options);
         for (int s = 0; s < 4; ++s) {
@@ -407,13 +441,16 @@ TEST_CASE("two backward passes before synchronize (accumulated grads) are reduce
             opt.step();
             Tape::current().clear();
         }
-        return std::pair{flat(model.parameters()), ddp ? ddp->stats().rereduced : 0};
+        return std::pair{flat(model.parameters()), ddp ? ddp->stats() : dist::DataParallelStats{}};
     };
     const auto [whole, none] = run(false, 0);
-    for (std::size_t bucket_bytes : {std::size_t{64}, std::size_t{1} << 18}) {
-        const auto [ranks, rereduced] = run(true, bucket_bytes);
-        CHECK(max_relative_difference(ranks, whole) <= 1e-10);
-        CHECK(rereduced >= 1);  // the first backward's early buckets went stale
-        CHECK(same_on_every_rank(ranks));
-    }
+    for (bool shared_memory : {true, false})
+        for (std::size_t bucket_bytes : {std::size_t{64}, std::size_t{1} << 18}) {
+            const auto [ranks, stats] = run(true, bucket_bytes, shared_memory);
+            CHECK(max_relative_difference(ranks, whole) <= 1e-10);
+            // Messages: the first backward's early buckets went stale. One machine sends nothing early.
+            if (!stats.shared_memory) CHECK(stats.rereduced >= 1);
+            else CHECK(stats.rereduced == 0);
+            CHECK(same_on_every_rank(ranks));
+        }
 }
