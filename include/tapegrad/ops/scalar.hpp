@@ -73,9 +73,9 @@ inline Value sum(std::span<const Value> xs) {
     for (const Value& x : xs) y += detail::V::value(x);
     detail::check_forward(*tape, ops::Sum::name, y);
     const std::uint32_t n = tape->grad_enabled() ? static_cast<std::uint32_t>(xs.size()) : 0;
-    detail::Node* node = tape->record(y, detail::code_of<ops::Sum>, n);
-    for (std::uint32_t i = 0; i < n; ++i) node->edges[i] = detail::Edge{1.0, &detail::V::node(xs[i])->grad};
-    return detail::V::result(node, *tape, y);
+    detail::Edge* edges = tape->edge_room(n);  // parameters' slots, made as they are met, take no edges
+    for (std::uint32_t i = 0; i < n; ++i) edges[i] = detail::Edge{1.0, detail::V::slot(xs[i], *tape)};
+    return detail::V::result(tape->record_in_room(y, detail::code_of<ops::Sum>, n), *tape, y);
 }
 
 namespace detail {
@@ -89,9 +89,9 @@ inline bool readable_on(const Value& x, const Tape* tape, std::uint64_t now) {
 // a . b on `tape` in one pass, S2's hot loop (a neuron's weighted sum is one dot): each operand
 // pair is checked, summed, and given its two partials in the edge slots the node will own; the
 // node is recorded only once every operand passed. If one is not readable_on the tape, returns
-// an empty Value having recorded nothing. Values are read from the nodes, which hold what
-// ValueAccess::value() would give: an op result's node can no longer be fused into once a later node
-// exists, and a leaf's holds its current value.
+// an empty Value having recorded no node but the slots of parameters it met. Values are read from the nodes, which hold
+// what ValueAccess::value() would give: an op result's node can no longer be fused into once a later node exists, and a
+// leaf's holds its current value.
 inline Value record_dot(Tape& tape, std::span<const Value> a, std::span<const Value> b) {
     const std::uint64_t now = tape.generation();
     const auto n_edges = static_cast<std::uint32_t>(2 * a.size());
@@ -103,8 +103,8 @@ inline Value record_dot(Tape& tape, std::span<const Value> a, std::span<const Va
             return Value();
         const double xv = V::node(x)->value, zv = V::node(*z)->value;
         y += xv * zv;
-        edges[0] = Edge{zv, &V::node(x)->grad};
-        edges[1] = Edge{xv, &V::node(*z)->grad};
+        edges[0] = Edge{zv, V::slot(x, tape)};  // a parameter's slot, if made here, takes no edges
+        edges[1] = Edge{xv, V::slot(*z, tape)};
         edges += 2;
         ++z;
     }
