@@ -38,8 +38,12 @@ void Tape::clear() {
     nodes_.rewind();
     edges_.rewind();
     grads_.rewind();
-    if (!parameters_.empty()) std::fill(parameter_table_.begin(), parameter_table_.end(), 0u);
-    parameters_.clear();
+    if (parameter_count_ != 0) {
+        std::fill(parameter_table_.begin(), parameter_table_.end(), 0u);
+        std::fill(parameters_.begin(), parameters_.begin() + static_cast<std::ptrdiff_t>(parameter_count_),
+                  ParameterSlot{});
+        parameter_count_ = 0;
+    }
     entries_.clear();
     arena_.rewind();
     ++generation_;
@@ -54,7 +58,9 @@ void Tape::release_memory() {
     nodes_.release();
     edges_.release();
     grads_.release();
-    parameters_ = {};
+    parameters_.assign(1, ParameterSlot{});
+    parameters_.shrink_to_fit();
+    parameter_mask_ = 0;
     parameter_table_ = {};
     entries_ = {};
     arena_.release();
@@ -75,8 +81,6 @@ std::size_t Tape::bytes_reserved() const {
            arena_.bytes_reserved() + higher_order_log_.bytes_reserved();
 }
 
-void Tape::throw_full() { throw Error("record: the tape holds 2^32 - 1 nodes, the most it can"); }
-
 namespace {
 std::size_t parameter_hash(const detail::Parameter* p, std::size_t table_size) {  // Fibonacci hashing
     const auto bits = static_cast<unsigned>(std::countr_zero(table_size));
@@ -85,9 +89,7 @@ std::size_t parameter_hash(const detail::Parameter* p, std::size_t table_size) {
 }  // namespace
 
 std::uint32_t Tape::find_parameter_slot(const detail::Parameter* p) const {
-    const std::uint32_t k = p->hint.load(std::memory_order_relaxed);
-    if (k < parameters_.size() && parameters_[k].parameter == p) return parameters_[k].slot;
-    if (parameters_.empty()) return kNoSlot;
+    if (parameter_count_ == 0) return kNoSlot;
     const std::size_t mask = parameter_table_.size() - 1;
     for (std::size_t h = parameter_hash(p, parameter_table_.size()); parameter_table_[h] != 0; h = (h + 1) & mask)
         if (parameters_[parameter_table_[h] - 1].parameter == p) return parameters_[parameter_table_[h] - 1].slot;
@@ -97,10 +99,10 @@ std::uint32_t Tape::find_parameter_slot(const detail::Parameter* p) const {
 // parameter_slot's slow path: the hint did not name p (first use in this generation, or the
 // last use was on another tape): look p up, and give it a slot if it has none.
 std::uint32_t Tape::add_parameter(detail::Parameter* p) {
-    if (2 * (parameters_.size() + 1) > parameter_table_.size()) {  // keep the table at most half full
+    if (2 * (parameter_count_ + 1) > parameter_table_.size()) {  // keep the table at most half full
         parameter_table_.assign(parameter_table_.empty() ? 64 : 2 * parameter_table_.size(), 0u);
         const std::size_t mask = parameter_table_.size() - 1;
-        for (std::size_t k = 0; k < parameters_.size(); ++k) {
+        for (std::size_t k = 0; k < parameter_count_; ++k) {
             std::size_t h = parameter_hash(parameters_[k].parameter, parameter_table_.size());
             while (parameter_table_[h] != 0) h = (h + 1) & mask;
             parameter_table_[h] = static_cast<std::uint32_t>(k + 1);
@@ -116,17 +118,22 @@ std::uint32_t Tape::add_parameter(detail::Parameter* p) {
         }
     }
     record(p->node.value, detail::code_of<ops::Leaf>, 0);
-    const auto k = static_cast<std::uint32_t>(parameters_.size());
-    parameters_.push_back(ParameterSlot{p, last_slot()});
+    if (parameter_count_ == parameters_.size()) {  // a power of two, the new half null
+        parameters_.resize(2 * parameters_.size());
+        parameter_mask_ = static_cast<std::uint32_t>(parameters_.size() - 1);
+    }
+    const auto k = static_cast<std::uint32_t>(parameter_count_++);
+    parameters_[k] = ParameterSlot{p, last_slot()};
     parameter_table_[h] = k + 1;
     p->hint.store(k, std::memory_order_relaxed);
     return last_slot();
 }
 
 detail::Parameter* Tape::parameter_at(std::size_t slot) const {
-    const auto it = std::lower_bound(parameters_.begin(), parameters_.end(), slot,
+    const std::span<const ParameterSlot> used = parameters();
+    const auto it = std::lower_bound(used.begin(), used.end(), slot,
                                      [](const ParameterSlot& p, std::size_t s) { return p.slot < s; });
-    return it != parameters_.end() && it->slot == slot ? it->parameter : nullptr;
+    return it != used.end() && it->slot == slot ? it->parameter : nullptr;
 }
 
 std::size_t Tape::index_of(const detail::Node* node) const {
@@ -189,7 +196,7 @@ void Tape::restart_interior_grads(std::size_t node_end, std::size_t entry_end) {
 // Parameters' grads accumulate across tapes and steps: each sweep moves what reached their
 // slots into them, leaving the slots at zero for the next sweep.
 void Tape::pass_to_parameters() {
-    for (const ParameterSlot& p : parameters_) {
+    for (const ParameterSlot& p : parameters()) {
         double& g = grads_[p.slot];
         if (g != 0.0) {
             p.parameter->grad += g;

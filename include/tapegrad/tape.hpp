@@ -33,6 +33,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "tapegrad/detail/arena.hpp"
@@ -100,13 +101,9 @@ public:
         // The takes before any store: a take may call out (to grow), and a store before a call
         // would make the next op reload the value from memory instead of a register.
         detail::Node* node = nodes_.take(1);
-        edges_.room(n_edges);
-        grads_.room(1);
-        if (grads_.size() == kMaxSlots) [[unlikely]]
-            throw_full();
-        edges_.take_in_place(n_edges);
-        grads_.take_in_place(1);
-        grads_.end()[-1] = 0.0;
+        edges_.take(n_edges);
+        double* grad = grads_.take(1);
+        *grad = 0.0;
         return fill(node, value, op, n_edges);
     }
     // The partials of the node recorded last.
@@ -120,20 +117,18 @@ public:
     detail::Edge* edge_room(std::uint32_t n_edges) { return edges_.room(n_edges); }
     detail::Node* record_in_room(double value, std::uint8_t op, std::uint32_t n_edges) {
         detail::Node* node = nodes_.take(1);
-        grads_.room(1);
-        if (grads_.size() == kMaxSlots) [[unlikely]]
-            throw_full();
+        double* grad = grads_.take(1);
+        *grad = 0.0;
         edges_.take_in_place(n_edges);
-        grads_.take_in_place(1);
-        grads_.end()[-1] = 0.0;
         return fill(node, value, op, n_edges);
     }
 
     // The slot of parameter p on this tape, made (a leaf node) the first time in this generation.
     std::uint32_t parameter_slot(detail::Parameter* p) {
-        const std::uint32_t k = p->hint.load(std::memory_order_relaxed);
-        if (k < parameters_.size() && parameters_[k].parameter == p) [[likely]]
-            return parameters_[k].slot;
+        // The hint masked to the list's capacity; entries past the used ones are null.
+        const ParameterSlot& kept = parameters_[p->hint.load(std::memory_order_relaxed) & parameter_mask_];
+        if (kept.parameter == p) [[likely]]
+            return kept.slot;
         return add_parameter(p);
     }
     // The slot of parameter p if an op on this tape used it in this generation, else kNoSlot.
@@ -226,8 +221,6 @@ private:
         higher_order_ = higher_order;
         plain_ = grad_enabled && !higher_order;
     }
-    static constexpr std::size_t kMaxSlots = kNoSlot;  // slots are 32-bit
-    [[noreturn]] static void throw_full();
     std::uint32_t add_parameter(detail::Parameter* p);
 
     static detail::Node* fill(detail::Node* node, double value, std::uint8_t op, std::uint32_t n_edges) {
@@ -252,15 +245,20 @@ private:
 
     // A parameter's slot on this tape (parameters_ is in slot order).
     struct ParameterSlot {
-        detail::Parameter* parameter;
-        std::uint32_t slot;
+        detail::Parameter* parameter = nullptr;
+        std::uint32_t slot = 0;
     };
+    std::span<const ParameterSlot> parameters() const { return {parameters_.data(), parameter_count_}; }
 
     detail::Chunks<detail::Node> nodes_;
     detail::Stream<detail::Edge> edges_;
-    detail::Stream<double> grads_;  // one per node: its slot
-    std::vector<ParameterSlot> parameters_;
-    std::vector<std::uint32_t> parameter_table_;  // open addressing over parameters_: k + 1, or 0
+    detail::Stream<double, kNoSlot> grads_;  // one per node, at its slot (32-bit, kNoSlot excluded)
+    // The parameters with a slot, then null entries up to a power of two; parameter_table_ finds
+    // them by address (open addressing: k + 1, or 0).
+    std::vector<ParameterSlot> parameters_ = std::vector<ParameterSlot>(1);
+    std::size_t parameter_count_ = 0;
+    std::uint32_t parameter_mask_ = 0;  // parameters_.size() - 1
+    std::vector<std::uint32_t> parameter_table_;
     std::vector<detail::Entry> entries_;
     detail::Arena arena_;
     std::uint64_t generation_ = 1;

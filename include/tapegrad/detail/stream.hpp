@@ -7,11 +7,15 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <string>
 #include <type_traits>
+
+#include "tapegrad/error.hpp"
 
 namespace tapegrad::detail {
 
-template <class T> class Stream {
+// At most Max elements: growing past them raises Error.
+template <class T, std::size_t Max = static_cast<std::size_t>(-1) / sizeof(T)> class Stream {
     static_assert(std::is_trivially_copyable_v<T>);
 
 public:
@@ -54,6 +58,9 @@ public:
 private:
     // Out of line: take() is on every recorder's path and must stay small enough to inline.
     [[gnu::noinline]] void grow(std::size_t n) {
+        if (n > Max - size_)
+            throw Error("record: the tape would hold more than " + std::to_string(Max) + " " +
+                        (sizeof(T) == sizeof(double) ? "nodes" : "entries") + ", the most it can");
         std::size_t capacity = capacity_ == 0 ? 4096 : 2 * capacity_;
         while (capacity - size_ < n) capacity *= 2;
         T* data = static_cast<T*>(std::malloc(capacity * sizeof(T)));
