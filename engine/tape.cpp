@@ -2,6 +2,7 @@
 #include "tapegrad/tape.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
 
@@ -15,7 +16,11 @@
 
 namespace tapegrad {
 
-Tape::Tape() : nodes_(kNodesPerChunk) {}
+namespace {
+std::atomic<std::uint64_t> next_stamp{1};  // Parameter::stamp: 0 is "never used"
+}  // namespace
+
+Tape::Tape() : nodes_(kNodesPerChunk), stamp_(next_stamp.fetch_add(1, std::memory_order_relaxed)) {}
 Tape::~Tape() { arena_.rewind(); }  // entry data first: it may hand memory back to the tape
 
 namespace {
@@ -38,15 +43,12 @@ void Tape::clear() {
     nodes_.rewind();
     edges_.rewind();
     grads_.rewind();
-    if (parameter_count_ != 0) {
-        std::fill(parameter_table_.begin(), parameter_table_.end(), 0u);
-        std::fill(parameters_.begin(), parameters_.begin() + static_cast<std::ptrdiff_t>(parameter_count_),
-                  ParameterSlot{});
-        parameter_count_ = 0;
-    }
+    if (!parameters_.empty()) std::fill(parameter_table_.begin(), parameter_table_.end(), 0u);
+    parameters_.clear();
     entries_.clear();
     arena_.rewind();
     ++generation_;
+    stamp_ = next_stamp.fetch_add(1, std::memory_order_relaxed);
     swept_ = false;
     sealed_ = nullptr;
     fused_ops_ = 0;
@@ -58,9 +60,7 @@ void Tape::release_memory() {
     nodes_.release();
     edges_.release();
     grads_.release();
-    parameters_.assign(1, ParameterSlot{});
-    parameters_.shrink_to_fit();
-    parameter_mask_ = 0;
+    parameters_ = {};
     parameter_table_ = {};
     entries_ = {};
     arena_.release();
@@ -89,20 +89,21 @@ std::size_t parameter_hash(const detail::Parameter* p, std::size_t table_size) {
 }  // namespace
 
 std::uint32_t Tape::find_parameter_slot(const detail::Parameter* p) const {
-    if (parameter_count_ == 0) return kNoSlot;
+    if (const std::uint32_t kept = p->kept_slot(stamp_); kept != kNoSlot) return kept;
+    if (parameters_.empty()) return kNoSlot;
     const std::size_t mask = parameter_table_.size() - 1;
     for (std::size_t h = parameter_hash(p, parameter_table_.size()); parameter_table_[h] != 0; h = (h + 1) & mask)
         if (parameters_[parameter_table_[h] - 1].parameter == p) return parameters_[parameter_table_[h] - 1].slot;
     return kNoSlot;
 }
 
-// parameter_slot's slow path: the hint did not name p (first use in this generation, or the
-// last use was on another tape): look p up, and give it a slot if it has none.
+// parameter_slot's slow path: p does not keep its slot for this generation (first use in it, or
+// another tape used p since): look p up, and give it a slot if it has none.
 std::uint32_t Tape::add_parameter(detail::Parameter* p) {
-    if (2 * (parameter_count_ + 1) > parameter_table_.size()) {  // keep the table at most half full
+    if (2 * (parameters_.size() + 1) > parameter_table_.size()) {  // keep the table at most half full
         parameter_table_.assign(parameter_table_.empty() ? 64 : 2 * parameter_table_.size(), 0u);
         const std::size_t mask = parameter_table_.size() - 1;
-        for (std::size_t k = 0; k < parameter_count_; ++k) {
+        for (std::size_t k = 0; k < parameters_.size(); ++k) {
             std::size_t h = parameter_hash(parameters_[k].parameter, parameter_table_.size());
             while (parameter_table_[h] != 0) h = (h + 1) & mask;
             parameter_table_[h] = static_cast<std::uint32_t>(k + 1);
@@ -111,29 +112,23 @@ std::uint32_t Tape::add_parameter(detail::Parameter* p) {
     const std::size_t mask = parameter_table_.size() - 1;
     std::size_t h = parameter_hash(p, parameter_table_.size());
     for (; parameter_table_[h] != 0; h = (h + 1) & mask) {
-        const std::uint32_t k = parameter_table_[h] - 1;
-        if (parameters_[k].parameter == p) {
-            p->hint.store(k, std::memory_order_relaxed);
-            return parameters_[k].slot;
+        const ParameterSlot& known = parameters_[parameter_table_[h] - 1];
+        if (known.parameter == p) {
+            p->keep_slot(stamp_, known.slot);
+            return known.slot;
         }
     }
     record(p->node.value, detail::code_of<ops::Leaf>, 0);
-    if (parameter_count_ == parameters_.size()) {  // a power of two, the new half null
-        parameters_.resize(2 * parameters_.size());
-        parameter_mask_ = static_cast<std::uint32_t>(parameters_.size() - 1);
-    }
-    const auto k = static_cast<std::uint32_t>(parameter_count_++);
-    parameters_[k] = ParameterSlot{p, last_slot()};
-    parameter_table_[h] = k + 1;
-    p->hint.store(k, std::memory_order_relaxed);
+    parameters_.push_back(ParameterSlot{p, last_slot()});
+    parameter_table_[h] = static_cast<std::uint32_t>(parameters_.size());
+    p->keep_slot(stamp_, last_slot());
     return last_slot();
 }
 
 detail::Parameter* Tape::parameter_at(std::size_t slot) const {
-    const std::span<const ParameterSlot> used = parameters();
-    const auto it = std::lower_bound(used.begin(), used.end(), slot,
+    const auto it = std::lower_bound(parameters_.begin(), parameters_.end(), slot,
                                      [](const ParameterSlot& p, std::size_t s) { return p.slot < s; });
-    return it != used.end() && it->slot == slot ? it->parameter : nullptr;
+    return it != parameters_.end() && it->slot == slot ? it->parameter : nullptr;
 }
 
 std::size_t Tape::index_of(const detail::Node* node) const {

@@ -95,16 +95,20 @@ public:
     // Neither NoGrad nor HigherOrder: the recorders' fast path, decided by this one flag.
     bool plain_recording() const { return plain_; }
 
-    // Appends a node with room for n_edges partials, which the caller fills in at
-    // last_edges(node) before anything else is recorded. The node's slot is node_count() - 1.
-    detail::Node* record(double value, std::uint8_t op, std::uint32_t n_edges) {
+    // Appends a node with room for n_edges partials, which the caller fills in (at `edges`, or
+    // at last_edges(node)) before anything else is recorded. Its slot is node_count() - 1.
+    detail::Node* record(double value, std::uint8_t op, std::uint32_t n_edges, detail::Edge*& edges) {
         // The takes before any store: a take may call out (to grow), and a store before a call
         // would make the next op reload the value from memory instead of a register.
         detail::Node* node = nodes_.take(1);
-        edges_.take(n_edges);
+        edges = edges_.take(n_edges);
         double* grad = grads_.take(1);
         *grad = 0.0;
         return fill(node, value, op, n_edges);
+    }
+    detail::Node* record(double value, std::uint8_t op, std::uint32_t n_edges) {
+        detail::Edge* edges;
+        return record(value, op, n_edges, edges);
     }
     // The partials of the node recorded last.
     detail::Edge* last_edges(const detail::Node* last) { return edges_.end() - last->n_edges; }
@@ -125,17 +129,16 @@ public:
 
     // The slot of parameter p on this tape, made (a leaf node) the first time in this generation.
     std::uint32_t parameter_slot(detail::Parameter* p) {
-        // The hint masked to the list's capacity; entries past the used ones are null.
-        const ParameterSlot& kept = parameters_[p->hint.load(std::memory_order_relaxed) & parameter_mask_];
-        if (kept.parameter == p) [[likely]]
-            return kept.slot;
+        const std::uint32_t kept = p->kept_slot(stamp_);
+        if (kept != kNoSlot) [[likely]]
+            return kept;
         return add_parameter(p);
     }
     // The slot of parameter p if an op on this tape used it in this generation, else kNoSlot.
     std::uint32_t find_parameter_slot(const detail::Parameter* p) const;
     // The parameter whose slot is `slot`, or null.
     detail::Parameter* parameter_at(std::size_t slot) const;
-    static constexpr std::uint32_t kNoSlot = 0xFFFFFFFFu;
+    static constexpr std::uint32_t kNoSlot = detail::Parameter::kNoSlot;
 
     // A slot's grad (valid until the next node is recorded).
     double& grad_at(std::size_t slot) { return grads_[slot]; }
@@ -248,20 +251,19 @@ private:
         detail::Parameter* parameter = nullptr;
         std::uint32_t slot = 0;
     };
-    std::span<const ParameterSlot> parameters() const { return {parameters_.data(), parameter_count_}; }
+    std::span<const ParameterSlot> parameters() const { return parameters_; }
 
     detail::Chunks<detail::Node> nodes_;
     detail::Stream<detail::Edge> edges_;
     detail::Stream<double, kNoSlot> grads_;  // one per node, at its slot (32-bit, kNoSlot excluded)
-    // The parameters with a slot, then null entries up to a power of two; parameter_table_ finds
-    // them by address (open addressing: k + 1, or 0).
-    std::vector<ParameterSlot> parameters_ = std::vector<ParameterSlot>(1);
-    std::size_t parameter_count_ = 0;
-    std::uint32_t parameter_mask_ = 0;  // parameters_.size() - 1
+    // The parameters with a slot; parameter_table_ finds them by address (open addressing:
+    // k + 1, or 0).
+    std::vector<ParameterSlot> parameters_;
     std::vector<std::uint32_t> parameter_table_;
     std::vector<detail::Entry> entries_;
     detail::Arena arena_;
     std::uint64_t generation_ = 1;
+    std::uint64_t stamp_;  // this generation's, unique in the process (Parameter::stamp)
     bool grad_enabled_ = true;
     bool higher_order_ = false;
     bool plain_ = true;                     // grad_enabled_ && !higher_order_

@@ -31,13 +31,34 @@ static_assert(sizeof(Node) == 16);
 
 // A leaf that lives outside every tape (nn's weights). A tape that records an op on it gives it
 // a slot of its own (a leaf node holding its value) the first time in each generation, and adds
-// the slot's grad into `grad` after each sweep. `hint` is where the last tape to use it keeps it
-// in its list of parameters (Tape::parameter_slot checks it, so a stale or racing hint is only
-// a miss).
+// the slot's grad into `grad` after each sweep. The slot is also kept here, for the tape
+// generation whose stamp (Tape::stamp(), unique in the process) is `stamp`, so that finding it
+// again is two compares. Tapes on several threads may use one parameter: the pair is written
+// as a sequence lock (one writer at a time; a reader that may have seen a torn pair misses).
 struct Parameter {
     Node node;  // first: a handle's Node* to a parameter is this
     double grad = 0.0;
-    std::atomic<std::uint32_t> hint{0};
+    std::atomic<std::uint64_t> stamp{0};  // 0: never used; kWriting: being written
+    std::atomic<std::uint32_t> slot{0};
+
+    static constexpr std::uint64_t kWriting = ~std::uint64_t{0};
+    static constexpr std::uint32_t kNoSlot = 0xFFFFFFFFu;
+
+    // The slot kept for the tape generation `now`, or kNoSlot.
+    std::uint32_t kept_slot(std::uint64_t now) const {
+        if (stamp.load(std::memory_order_acquire) != now) return kNoSlot;
+        const std::uint32_t s = slot.load(std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_acquire);
+        return stamp.load(std::memory_order_relaxed) == now ? s : kNoSlot;
+    }
+    // Keeps s as the slot for generation `now`, unless another thread is writing the pair.
+    void keep_slot(std::uint64_t now, std::uint32_t s) {
+        std::uint64_t seen = stamp.load(std::memory_order_relaxed);
+        if (seen == kWriting || !stamp.compare_exchange_strong(seen, kWriting, std::memory_order_relaxed)) return;
+        std::atomic_thread_fence(std::memory_order_release);
+        slot.store(s, std::memory_order_relaxed);
+        stamp.store(now, std::memory_order_release);
+    }
 };
 inline Parameter* parameter_of(Node* node) { return reinterpret_cast<Parameter*>(node); }
 

@@ -61,8 +61,9 @@ template <class Op>
 [[gnu::noinline]] Value record_unary_guarded(Tape& tape, const Value& x, double xv, double y, double c) {
     if (!tape.grad_enabled()) return V::result(tape.record(y, code_of<Op>, 0), tape, y);
     const std::uint32_t sx = V::slot(x, tape);
-    Node* node = tape.record(y, code_of<Op>, 1);
-    *tape.last_edges(node) = Edge{Op::partial(xv, y, c), sx};
+    Edge* edges;
+    Node* node = tape.record(y, code_of<Op>, 1, edges);
+    edges[0] = Edge{Op::partial(xv, y, c), sx};
     if (c != 0.0) tape.note_constant(c);
     return V::result(node, tape, y);
 }
@@ -77,8 +78,9 @@ template <class Op> inline Value record_unary(const Value& x, double c = 0.0) {
     if (!tape.plain_recording()) [[unlikely]]
         return record_unary_guarded<Op>(tape, x, xv, y, c);
     const std::uint32_t sx = V::slot(x, tape);  // before the node: a parameter's slot may be made
-    Node* node = tape.record(y, code_of<Op>, 1);
-    *tape.last_edges(node) = Edge{Op::partial(xv, y, c), sx};
+    Edge* edges;
+    Node* node = tape.record(y, code_of<Op>, 1, edges);
+    edges[0] = Edge{Op::partial(xv, y, c), sx};
     return V::result(node, tape, y);
 }
 
@@ -93,8 +95,8 @@ template <class Op> inline Value record_binary(const Value& a, const Value& b) {
     if (!tape.grad_enabled()) [[unlikely]]
         return V::result(tape.record(y, code_of<Op>, 0), tape, y);
     const std::uint32_t sa = V::slot(a, tape), sb = V::slot(b, tape);
-    Node* node = tape.record(y, code_of<Op>, 2);
-    Edge* edges = tape.last_edges(node);
+    Edge* edges;
+    Node* node = tape.record(y, code_of<Op>, 2, edges);
     edges[0] = Edge{Op::da(av, bv, y), sa};
     edges[1] = Edge{Op::db(av, bv, y), sb};
     return V::result(node, tape, y);
