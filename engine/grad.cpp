@@ -17,29 +17,28 @@ SweepScratch& sweep_scratch() {
     return scratch;
 }
 
-SweepPlan::SweepPlan(Tape& tape, Node* root, const std::vector<Value>& inputs)
-    : tape_(tape), root_(TapeInternals::index_of(tape, root)), slots_(TapeInternals::nodes(tape), root_ + 1),
-      flags_(sweep_scratch().flags) {
+SweepPlan::SweepPlan(Tape& tape, std::size_t root, const std::vector<Value>& inputs)
+    : tape_(tape), root_(root), flags_(sweep_scratch().flags) {
     flags_.assign(root_ + 1, 0);
     std::size_t floor = root_ + 1;  // the lowest input: the sweep need not go below it
     for (const Value& input : inputs) {
         std::size_t s = kNotOnTape;
         if (input.tape() == nullptr) {
-            s = slot(ValueAccess::node(input));
-            all_on_tape_ = false;  // a parameter: any node may use it
+            const std::uint32_t slot = tape.find_parameter_slot(parameter_of(ValueAccess::node(input)));
+            if (slot != Tape::kNoSlot) s = slot;
         } else if (input.tape() == &tape) {
-            s = TapeInternals::index_of(tape, ValueAccess::node(input));
-            if (s > root_) s = kNotOnTape;  // recorded after the root: not reached
+            s = ValueAccess::index(input);
         }
+        if (s != kNotOnTape && s > root_) s = kNotOnTape;  // recorded after the root: not reached
         input_slots_.push_back(s);
         if (s == kNotOnTape) continue;
         flags_[s] |= kInput;
-        if (!slots_.is_parameter(s) && s < floor) floor = s;
+        if (s < floor) floor = s;
     }
-    floor_ = all_on_tape_ ? floor : 0;
+    floor_ = floor;
     // A tensor op's entry between the inputs and the root: its kernel would move grads.
     for (const Entry& entry : TapeInternals::entries(tape))
-        if (entry.position <= root_ && (entry.position > floor_ || !all_on_tape_))
+        if (entry.position <= root_ && entry.position > floor_)
             throw Error(std::string("grad: the graph may pass through '") +
                         (entry.name != nullptr ? entry.name : "tensor op") +
                         "' (a tensor op recorded between the inputs and the output, before node " +
@@ -49,18 +48,21 @@ SweepPlan::SweepPlan(Tape& tape, Node* root, const std::vector<Value>& inputs)
 
 void SweepPlan::mark_nodes_with_partials() {
     for (std::size_t i = floor_; i <= root_; ++i)
-        if (slots_.node(i)->n_edges != 0) flags_[i] |= kHasPartials;
+        if (tape_.node_at(i)->n_edges != 0) flags_[i] |= kHasPartials;
 }
 
 std::vector<bool> SweepPlan::reached_inputs() {
     flags_[root_] |= kReached;
     std::size_t lowest = root_;
+    std::size_t e = TapeInternals::edge_end_of(tape_, root_);  // walks back with the nodes
+    const Edge* const edges = TapeInternals::edges(tape_);
     for (std::size_t i = root_ + 1; i-- > floor_ && i >= lowest;) {
+        const Node& node = *tape_.node_at(i);
+        e -= node.n_edges;
         if ((flags_[i] & kReached) == 0) continue;
         if (last_needed(i)) break;
-        const Node& node = *slots_.node(i);
         for (std::uint32_t k = 0; k < node.n_edges; ++k) {
-            const std::size_t s = slot(node_of_grad(node.edges[k].parent_grad));
+            const std::size_t s = edges[e + k].parent;
             flags_[s] |= kReached;
             if (s < lowest) lowest = s;
         }
@@ -106,7 +108,7 @@ std::vector<Value> grad(const Value& output, const std::vector<Value>& inputs, G
     check_handles(output, inputs);
     if (output.is_parameter()) return grad_of_parameter(output, inputs, options);
     Tape& tape = *output.tape();
-    SweepPlan plan(tape, V::node(output), inputs);
+    SweepPlan plan(tape, V::index(output), inputs);
     std::vector<Value> out(inputs.size());
     std::vector<bool> reached;  // asked for only when some derivative is zero
     const auto used = [&](std::size_t k) {
@@ -115,9 +117,9 @@ std::vector<Value> grad(const Value& output, const std::vector<Value>& inputs, G
         return static_cast<bool>(reached[k]);
     };
     if (options.create_graph) {
-        const std::vector<detail::Node*> adjoints = detail::create_graph_adjoints(plan);
+        const std::vector<std::uint32_t> adjoints = detail::create_graph_adjoints(plan);
         for (std::size_t k = 0; k < inputs.size(); ++k) {
-            if (adjoints[k] != nullptr) out[k] = V::wrap(adjoints[k], &tape);
+            if (adjoints[k] != Tape::kNoSlot) out[k] = V::at(tape, adjoints[k]);
             else if (used(k)) out[k] = Value(tape, 0.0);  // reached only through zero partials
         }
     } else {
