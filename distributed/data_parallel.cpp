@@ -34,11 +34,11 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 
 struct Param {
     tapegrad::detail::TensorImpl* tensor = nullptr;  // or
-    double* value_grad = nullptr;                    // a scalar Value parameter's
+    tapegrad::detail::Node* node = nullptr;          // a scalar Value's
     std::size_t numel = 1, bucket = 0, offset = 0;   // offset in elements within its bucket
     long last_entry = -1;                            // Note [when a bucket is ready]
     std::size_t bytes(std::size_t elem) const { return numel * elem; }
-    void* grad() const { return tensor != nullptr ? tensor->grad_buffer() : value_grad; }
+    void* grad() const { return tensor != nullptr ? tensor->grad_buffer() : &node->grad; }
 };
 
 struct Bucket {
@@ -309,7 +309,7 @@ DataParallel::DataParallel(const std::vector<Value>& params, const Context& ctx,
     detail::check_same_params(op, detail::Kind::value, std::vector<detail::ParamDesc>(params.size()), ctx);
     for (const Value& v : params) {
         Param p;
-        p.value_grad = tapegrad::detail::ValueAccess::parameter_grad(v);
+        p.node = tapegrad::detail::ValueAccess::node(v);
         impl_->params.push_back(p);
     }
     impl_->make_buckets(std::vector<DType>(params.size(), DType::f64));

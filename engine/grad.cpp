@@ -17,28 +17,29 @@ SweepScratch& sweep_scratch() {
     return scratch;
 }
 
-SweepPlan::SweepPlan(Tape& tape, std::size_t root, const std::vector<Value>& inputs)
-    : tape_(tape), root_(root), flags_(sweep_scratch().flags) {
+SweepPlan::SweepPlan(Tape& tape, Node* root, const std::vector<Value>& inputs)
+    : tape_(tape), root_(TapeInternals::index_of(tape, root)), slots_(TapeInternals::nodes(tape), root_ + 1),
+      flags_(sweep_scratch().flags) {
     flags_.assign(root_ + 1, 0);
     std::size_t floor = root_ + 1;  // the lowest input: the sweep need not go below it
     for (const Value& input : inputs) {
         std::size_t s = kNotOnTape;
         if (input.tape() == nullptr) {
-            const std::uint32_t slot = tape.find_parameter_slot(parameter_of(ValueAccess::node(input)));
-            if (slot != Tape::kNoSlot) s = slot;
+            s = slot(ValueAccess::node(input));
+            all_on_tape_ = false;  // a parameter: any node may use it
         } else if (input.tape() == &tape) {
-            s = ValueAccess::index(input);
+            s = TapeInternals::index_of(tape, ValueAccess::node(input));
+            if (s > root_) s = kNotOnTape;  // recorded after the root: not reached
         }
-        if (s != kNotOnTape && s > root_) s = kNotOnTape;  // recorded after the root: not reached
         input_slots_.push_back(s);
         if (s == kNotOnTape) continue;
         flags_[s] |= kInput;
-        if (s < floor) floor = s;
+        if (!slots_.is_parameter(s) && s < floor) floor = s;
     }
-    floor_ = floor;
+    floor_ = all_on_tape_ ? floor : 0;
     // A tensor op's entry between the inputs and the root: its kernel would move grads.
     for (const Entry& entry : TapeInternals::entries(tape))
-        if (entry.position <= root_ && entry.position > floor_)
+        if (entry.position <= root_ && (entry.position > floor_ || !all_on_tape_))
             throw Error(std::string("grad: the graph may pass through '") +
                         (entry.name != nullptr ? entry.name : "tensor op") +
                         "' (a tensor op recorded between the inputs and the output, before node " +
@@ -48,21 +49,18 @@ SweepPlan::SweepPlan(Tape& tape, std::size_t root, const std::vector<Value>& inp
 
 void SweepPlan::mark_nodes_with_partials() {
     for (std::size_t i = floor_; i <= root_; ++i)
-        if (tape_.node_at(i)->n_edges != 0) flags_[i] |= kHasPartials;
+        if (slots_.node(i)->n_edges != 0) flags_[i] |= kHasPartials;
 }
 
 std::vector<bool> SweepPlan::reached_inputs() {
     flags_[root_] |= kReached;
     std::size_t lowest = root_;
-    std::size_t e = TapeInternals::edge_end_of(tape_, root_);  // walks back with the nodes
-    const Edge* const edges = TapeInternals::edges(tape_);
     for (std::size_t i = root_ + 1; i-- > floor_ && i >= lowest;) {
-        const Node& node = *tape_.node_at(i);
-        e -= node.n_edges;
         if ((flags_[i] & kReached) == 0) continue;
         if (last_needed(i)) break;
+        const Node& node = *slots_.node(i);
         for (std::uint32_t k = 0; k < node.n_edges; ++k) {
-            const std::size_t s = edges[e + k].parent;
+            const std::size_t s = slot(node_of_grad(node.edges[k].parent_grad));
             flags_[s] |= kReached;
             if (s < lowest) lowest = s;
         }
@@ -108,7 +106,7 @@ std::vector<Value> grad(const Value& output, const std::vector<Value>& inputs, G
     check_handles(output, inputs);
     if (output.is_parameter()) return grad_of_parameter(output, inputs, options);
     Tape& tape = *output.tape();
-    SweepPlan plan(tape, V::index(output), inputs);
+    SweepPlan plan(tape, V::node(output), inputs);
     std::vector<Value> out(inputs.size());
     std::vector<bool> reached;  // asked for only when some derivative is zero
     const auto used = [&](std::size_t k) {
@@ -117,9 +115,9 @@ std::vector<Value> grad(const Value& output, const std::vector<Value>& inputs, G
         return static_cast<bool>(reached[k]);
     };
     if (options.create_graph) {
-        const std::vector<std::uint32_t> adjoints = detail::create_graph_adjoints(plan);
+        const std::vector<detail::Node*> adjoints = detail::create_graph_adjoints(plan);
         for (std::size_t k = 0; k < inputs.size(); ++k) {
-            if (adjoints[k] != Tape::kNoSlot) out[k] = V::at(tape, adjoints[k]);
+            if (adjoints[k] != nullptr) out[k] = V::wrap(adjoints[k], &tape);
             else if (used(k)) out[k] = Value(tape, 0.0);  // reached only through zero partials
         }
     } else {

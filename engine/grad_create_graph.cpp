@@ -43,7 +43,7 @@ using V = ValueAccess;
                 std::to_string(node.n_edges) + " partials, which its op's rule does not give");
 }
 
-constexpr std::uint32_t kNone = Tape::kNoSlot;
+Node* parent(const Node& node, std::uint32_t k) { return node_of_grad(node.edges[k].parent_grad); }
 
 // Each slot's terms, and its adjoint recorded from them.
 class Adjoints {
@@ -51,7 +51,7 @@ public:
     Adjoints(Tape& tape, SweepPlan& plan, SweepScratch& scratch)
         : tape_(tape), plan_(plan), heads_(scratch.heads), linked_(scratch.linked_terms), buckets_(scratch.buckets) {
         plan.mark_nodes_with_partials();
-        heads_.assign(plan.root() + 1, 0);
+        heads_.assign(plan.slots().count(), 0);
         linked_.assign(1, LinkedTerm{});  // terms are numbered from 1: 0 ends a list
         std::uint32_t bucket = 0;
         for (std::size_t s : plan.input_slots()) {
@@ -64,7 +64,7 @@ public:
 
     // Adds partial * g to the slot's terms if the slot wants them: an input, or a node with
     // partials to pass on (not a leaf or a parameter nobody asked about).
-    void add(std::size_t slot, std::uint32_t partial, double partial_value, std::uint32_t g, double g_value) {
+    void add(std::size_t slot, Node* partial, double partial_value, Node* g, double g_value) {
         const std::uint16_t flags = plan_.flags(slot);
         if ((flags & (SweepPlan::kInput | SweepPlan::kHasPartials)) == 0) return;
         const Term term{partial, g, partial_value, g_value};
@@ -86,9 +86,10 @@ public:
         return heads_[slot] != 0 && (!plan_.is_input(slot) || !buckets_[heads_[slot] - 1].empty());
     }
 
-    // The slot's adjoint, recorded (its slot), or kNone if it has no terms (a structural zero).
-    std::uint32_t form(std::size_t slot) {
-        if (heads_[slot] == 0) return kNone;
+    // The slot's adjoint, recorded, or null if it has no terms (a structural zero).
+    Node* form(std::size_t slot) {
+        if (slot >= heads_.size()) heads_.resize(plan_.slots().count(), 0);  // a parameter met late
+        if (heads_[slot] == 0) return nullptr;
         if (plan_.is_input(slot)) {
             const std::vector<Term>& terms = buckets_[heads_[slot] - 1];
             return form(
@@ -107,37 +108,36 @@ public:
     }
 
 private:
-    template <class EachTerm> std::uint32_t form(EachTerm each_term, std::size_t n) {
-        if (n == 0) return kNone;
+    template <class EachTerm> Node* form(EachTerm each_term, std::size_t n) {
+        if (n == 0) return nullptr;
         const Term* single = nullptr;
         if (n == 1) each_term([&](const Term& t) { single = &t; });
-        if (single != nullptr && single->partial == kNone) {  // one user, a constant partial
+        if (single != nullptr && single->partial == nullptr) {  // one user, a constant partial
             if (single->partial_value == 1.0) return single->g;
-            return V::index(V::at(tape_, single->g) * single->partial_value);
+            return V::node(V::wrap(single->g, &tape_) * single->partial_value);
         }
         // One dot node over the pairs (partial, g); a constant partial is a leaf holding it,
         // made first: nothing may be recorded between edge_room and record_in_room.
         each_term([&](const Term& t) {
-            if (t.partial == kNone) constant_leaf(t.partial_value);
+            if (t.partial == nullptr) constant_leaf(t.partial_value);
         });
         const auto n_edges = static_cast<std::uint32_t>(2 * n);
         Edge* edges = tape_.edge_room(n_edges);
         double y = 0.0;
         each_term([&](const Term& t) {
-            const std::uint32_t p = t.partial != kNone ? t.partial : constant_leaf(t.partial_value);
+            Node* const p = t.partial != nullptr ? t.partial : constant_leaf(t.partial_value);
             y += t.partial_value * t.g_value;
-            edges[0] = Edge{t.g_value, p};
-            edges[1] = Edge{t.partial_value, t.g};
+            edges[0] = Edge{t.g_value, &p->grad};
+            edges[1] = Edge{t.partial_value, &t.g->grad};
             edges += 2;
         });
         check_forward(tape_, ops::Dot::name, y);
-        tape_.record_in_room(y, code_of<ops::Dot>, n_edges);
-        return tape_.last_slot();
+        return tape_.record_in_room(y, code_of<ops::Dot>, n_edges);
     }
-    // A leaf holding c (its slot); 1 and -1 are made once per sweep.
-    std::uint32_t constant_leaf(double c) {
-        std::uint32_t& kept = c == 1.0 ? one_ : c == -1.0 ? minus_one_ : other_;
-        if (kept == kNone || tape_.node_at(kept)->value != c) kept = V::index(Value(tape_, c));
+    // A leaf holding c; 1 and -1 are made once per sweep.
+    Node* constant_leaf(double c) {
+        Node*& kept = c == 1.0 ? one_ : c == -1.0 ? minus_one_ : other_;
+        if (kept == nullptr || kept->value != c) kept = V::node(Value(tape_, c));
         return kept;
     }
 
@@ -146,78 +146,86 @@ private:
     std::vector<std::uint32_t>& heads_;
     std::vector<LinkedTerm>& linked_;
     std::vector<std::vector<Term>>& buckets_;
-    std::uint32_t one_ = kNone;
-    std::uint32_t minus_one_ = kNone;
-    std::uint32_t other_ = kNone;
+    Node* one_ = nullptr;
+    Node* minus_one_ = nullptr;
+    Node* other_ = nullptr;
 };
 
 }  // namespace
 
-std::vector<std::uint32_t> create_graph_adjoints(SweepPlan& plan) {
+std::vector<Node*> create_graph_adjoints(SweepPlan& plan) {
     Tape& tape = plan.tape();
     SweepScratch& scratch = sweep_scratch();
+    NodeSlots& slots = plan.slots();
     HigherOrderCursor log(TapeInternals::higher_order_log(tape));
     // What the sweep records can be differentiated again; constants a rule makes for a Value
     // (T(0)) go on this tape.
     const CurrentTape current(tape);
     const HigherOrder guard(tape);
     Adjoints adjoints(tape, plan, scratch);
-    std::vector<std::uint32_t>& input_adjoint = scratch.input_adjoints;
-    input_adjoint.assign(plan.root() + 1, kNone);
+    std::vector<Node*>& input_adjoint = scratch.input_adjoints;
+    input_adjoint.assign(slots.count(), nullptr);
     const Value seed(tape, 1.0);
     Value parents[2];
     ValuePartial partials[2];
 
-    // As backward: only nodes with terms (a non-zero adjoint) are visited. The edge stream moves
-    // as the sweep records, so edges are found by offset.
+    // As backward: only nodes with terms (a non-zero adjoint) are visited.
     std::size_t lowest = plan.root();
-    std::size_t e = TapeInternals::edge_end_of(tape, plan.root());  // walks back with the nodes
-    const auto edge = [&](std::uint32_t k) { return TapeInternals::edges(tape)[e + k]; };
+    NodeSlots::Window window = slots.window();
     for (std::size_t i = plan.root() + 1; i-- > plan.floor() && i >= lowest;) {
-        const Node& node = *tape.node_at(i);
-        const std::uint32_t n = node.n_edges;
-        e -= n;
         if (i != plan.root() && !adjoints.has_terms(i)) continue;
-        const std::uint32_t g = i == plan.root() ? V::index(seed) : adjoints.form(i);
+        Node* const g = i == plan.root() ? V::node(seed) : adjoints.form(i);
         if (plan.is_input(i)) input_adjoint[i] = g;
         if (plan.last_needed(i)) break;
+        Node& node = *slots.node(i);
+        const std::uint32_t n = node.n_edges;
         if (n == 0) continue;
         if (!log.recorded_under_guard(i)) throw_not_recorded_under_guard(i, node);
         if (node.fused != 0) throw_fused(i, node);
-        const double gv = tape.node_at(g)->value;
-        const auto slot_of = [&](std::uint32_t s) {
+        const double gv = g->value;
+        const auto slot_of = [&](Node* p) {
+            const std::size_t s = plan.slot(p, window);
             if (s < lowest) lowest = s;
             return s;
         };
         if (node.op == code_of<ops::Sum>) {  // d sum / d x_k = 1
-            for (std::uint32_t k = 0; k < n; ++k) adjoints.add(slot_of(edge(k).parent), kNone, 1.0, g, gv);
+            for (std::uint32_t k = 0; k < n; ++k) adjoints.add(slot_of(parent(node, k)), nullptr, 1.0, g, gv);
             continue;
         }
         if (node.op == code_of<ops::Dot> && n % 2 == 0) {  // d (a . b) / d a_k = b_k: a_k's edge partial
             for (std::uint32_t k = 0; k < n; k += 2) {
-                const Edge a = edge(k), b = edge(k + 1);
-                adjoints.add(slot_of(a.parent), b.parent, a.partial, g, gv);
-                adjoints.add(slot_of(b.parent), a.parent, b.partial, g, gv);
+                Node* const a = parent(node, k);
+                Node* const b = parent(node, k + 1);
+                adjoints.add(slot_of(a), b, node.edges[k].partial, g, gv);
+                adjoints.add(slot_of(b), a, node.edges[k + 1].partial, g, gv);
             }
             continue;
         }
         const RuleOfOp rule = rule_of(node.op);
         if (rule.rebuild == nullptr || rule.arity != n) throw_no_rule(i, node);
-        std::uint32_t parent_slot[2];
+        std::size_t parent_slot[2];
         for (std::uint32_t k = 0; k < n; ++k) {
-            parent_slot[k] = slot_of(edge(k).parent);
-            parents[k] = V::at(tape, parent_slot[k]);  // a parameter's slot gives the parameter
+            parent_slot[k] = slot_of(parent(node, k));
+            parents[k] = V::wrap(parent(node, k), slots.is_parameter(parent_slot[k]) ? nullptr : &tape);
         }
-        rule.rebuild(parents, V::at(tape, i), log.constant(i), partials);
+        rule.rebuild(parents, V::wrap(&node, &tape), log.constant(i), partials);
         for (std::uint32_t k = 0; k < n; ++k) {
             const ValuePartial& p = partials[k];
-            if (V::node(p.value) != nullptr)
-                adjoints.add(parent_slot[k], V::slot(p.value, tape), V::node(p.value)->value, g, gv);
-            else if (p.constant != 0.0) adjoints.add(parent_slot[k], kNone, p.constant, g, gv);
+            if (Node* const pn = V::node(p.value); pn != nullptr) adjoints.add(parent_slot[k], pn, pn->value, g, gv);
+            else if (p.constant != 0.0) adjoints.add(parent_slot[k], nullptr, p.constant, g, gv);
         }
     }
-    std::vector<std::uint32_t> out;
-    for (std::size_t s : plan.input_slots()) out.push_back(s == SweepPlan::kNotOnTape ? kNone : input_adjoint[s]);
+    // Parameters come after every node on the tape: their terms are complete now.
+    std::vector<Node*> out;
+    for (std::size_t s : plan.input_slots()) {
+        if (s == SweepPlan::kNotOnTape) {
+            out.push_back(nullptr);
+            continue;
+        }
+        if (s >= input_adjoint.size()) input_adjoint.resize(slots.count(), nullptr);
+        if (slots.is_parameter(s) && input_adjoint[s] == nullptr) input_adjoint[s] = adjoints.form(s);
+        out.push_back(input_adjoint[s]);
+    }
     return out;
 }
 

@@ -8,22 +8,23 @@ namespace tapegrad::detail {
 
 std::vector<double> first_order_adjoints(SweepPlan& plan) {
     const ControlWordScope flush(backward_control_word());  // as backward: subnormals flushed
-    const Tape& tape = plan.tape();
+    NodeSlots& slots = plan.slots();
     std::vector<double>& adjoint = sweep_scratch().adjoints;
-    adjoint.assign(plan.root() + 1, 0.0);
+    adjoint.assign(slots.count(), 0.0);
     adjoint[plan.root()] = 1.0;
     std::size_t lowest = plan.root();  // nodes below the lowest one given an adjoint need no visit
-    std::size_t e = TapeInternals::edge_end_of(tape, plan.root());  // walks back with the nodes
-    const Edge* const edges = TapeInternals::edges(tape);
+    NodeSlots::Window window = slots.window();
     for (std::size_t i = plan.root() + 1; i-- > plan.floor() && i >= lowest;) {
-        const Node& node = *tape.node_at(i);
-        e -= node.n_edges;
         const double g = adjoint[i];
         if (g == 0.0) continue;  // as backward: nothing to pass on (and 0 * inf passes nothing)
         if (plan.last_needed(i)) break;
+        const Node& node = *slots.node(i);
+        const Edge* e = node.edges;
         for (std::uint32_t k = 0; k < node.n_edges; ++k) {
-            const std::size_t s = edges[e + k].parent;
-            adjoint[s] += edges[e + k].partial * g;
+            const std::size_t s = window(node_of_grad(e[k].parent_grad), slots);
+            if (s >= adjoint.size()) [[unlikely]]
+                adjoint.resize(slots.count(), 0.0);  // a parameter
+            adjoint[s] += e[k].partial * g;
             if (s < lowest) lowest = s;
         }
     }

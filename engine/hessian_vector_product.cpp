@@ -12,6 +12,7 @@
 #include <string>
 
 #include "dual.hpp"
+#include "node_slots.hpp"
 #include "tape_internals.hpp"
 #include "tapegrad/detail/op_table.hpp"
 
@@ -53,12 +54,12 @@ const std::array<DualRule, 256> dual_rules = [] {
 
 HessianVectorSweep::HessianVectorSweep(const char* op, const Value& y, const std::vector<Value>& xs)
     : op_(op), tape_(*y.tape()) {
-    root_ = ValueAccess::index(y);
+    root_ = TapeInternals::index_of(tape_, ValueAccess::node(y));
     std::size_t floor = root_;
     for (std::size_t k = 0; k < xs.size(); ++k) {
         if (xs[k].tape() != &tape_)
             throw Error(std::string(op_) + ": input " + std::to_string(k) + " is not on the function's tape");
-        inputs_.push_back(ValueAccess::index(xs[k]));
+        inputs_.push_back(TapeInternals::index_of(tape_, ValueAccess::node(xs[k])));
         floor = std::min(floor, inputs_.back());
     }
     floor_ = floor;
@@ -85,30 +86,29 @@ void HessianVectorSweep::check_differentiable_twice(std::size_t i, const Node& n
 }
 
 HessianVectorProduct HessianVectorSweep::operator()(const std::vector<double>& v) {
+    NodeSlots slots(TapeInternals::nodes(tape_), root_ + 1);
     const std::size_t end = root_ + 1;
     tangents_.assign(end, 0.0);
     adjoints_.assign(end, Adjoint{0.0, 0.0});
     for (std::size_t k = 0; k < inputs_.size(); ++k) tangents_[inputs_[k]] += v[k];
     double* const tangent = tangents_.data();
     Adjoint* const adjoint = adjoints_.data();
-    const Edge* const edges = TapeInternals::edges(tape_);
-    // Parameters' slots hold tangent 0: parameters are never inputs here.
-    const auto tangent_of = [&](std::size_t s) { return tangent[s]; };
+    NodeSlots::Window window = slots.window();
+    const auto slot = [&](const Edge& e) { return window(node_of_grad(e.parent_grad), slots); };
+    const auto tangent_of = [&](std::size_t s) { return s < end ? tangent[s] : 0.0; };  // parameters: 0
 
     // Forward: each node's tangent along v from its stored partials. Four sums, so that a dot's
     // long row of additions is four chains of a quarter of the latency.
-    std::size_t first = TapeInternals::edge_end_of(tape_, floor_) - tape_.node_at(floor_)->n_edges;
-    for (std::size_t i = floor_, f = first; i <= root_; ++i) {
-        const Node& node = *tape_.node_at(i);
+    for (std::size_t i = floor_; i <= root_; ++i) {
+        const Node& node = *slots.node(i);
         const std::uint32_t n = node.n_edges;
-        const Edge* e = edges + f;
-        f += n;
         if (n == 0) continue;
+        const Edge* e = node.edges;
         double t[4] = {0.0, 0.0, 0.0, 0.0};
         std::uint32_t k = 0;
         for (; k + 3 < n; k += 4)
-            for (std::uint32_t j = 0; j < 4; ++j) t[j] += e[k + j].partial * tangent_of(e[k + j].parent);
-        for (; k < n; ++k) t[0] += e[k].partial * tangent_of(e[k].parent);
+            for (std::uint32_t j = 0; j < 4; ++j) t[j] += e[k + j].partial * tangent_of(slot(e[k + j]));
+        for (; k < n; ++k) t[0] += e[k].partial * tangent_of(slot(e[k]));
         tangent[i] = (t[0] + t[1]) + (t[2] + t[3]);
     }
 
@@ -116,24 +116,23 @@ HessianVectorProduct HessianVectorSweep::operator()(const std::vector<double>& v
     adjoint[root_].value = 1.0;
     HigherOrderCursor log(TapeInternals::higher_order_log(tape_));
     const auto pass = [&](std::size_t s, double p, double dp, Adjoint me) {
+        if (s >= end) return;  // a parameter: not an input
         adjoint[s].value += p * me.value;
         adjoint[s].tangent += p * me.tangent + dp * me.value;
     };
-    std::size_t f = TapeInternals::edge_end_of(tape_, root_);  // walks back with the nodes
     for (std::size_t i = root_ + 1; i-- > floor_;) {
-        const Node& node = *tape_.node_at(i);
-        const std::uint32_t n = node.n_edges;
-        f -= n;
         const Adjoint me = adjoint[i];
         if (me.value == 0.0 && me.tangent == 0.0) continue;  // passes nothing on, so needs no check
+        const Node& node = *slots.node(i);
+        const std::uint32_t n = node.n_edges;
         if (n == 0) continue;
         check_differentiable_twice(i, node, log);
-        const Edge* e = edges + f;
+        const Edge* e = node.edges;
         if (node.op == code_of<ops::Sum>) {
-            for (std::uint32_t k = 0; k < n; ++k) pass(e[k].parent, 1.0, 0.0, me);
+            for (std::uint32_t k = 0; k < n; ++k) pass(slot(e[k]), 1.0, 0.0, me);
         } else if (node.op == code_of<ops::Dot>) {  // the partial of a_k is b_k (its edge's), whose tangent is b_k's
             for (std::uint32_t k = 0; k < n; k += 2) {
-                const std::size_t sa = e[k].parent, sb = e[k + 1].parent;
+                const std::size_t sa = slot(e[k]), sb = slot(e[k + 1]);
                 const double ta = tangent_of(sa), tb = tangent_of(sb);
                 pass(sa, e[k].partial, tb, me);
                 pass(sb, e[k + 1].partial, ta, me);
@@ -141,10 +140,13 @@ HessianVectorProduct HessianVectorSweep::operator()(const std::vector<double>& v
         } else {
             const DualRule rule = dual_rules[node.op];
             Dual parents[2], partials[2];
-            for (std::uint32_t k = 0; k < n; ++k)
-                parents[k] = Dual(tape_.node_at(e[k].parent)->value, tangent_of(e[k].parent));
+            std::size_t parent_slot[2];
+            for (std::uint32_t k = 0; k < n; ++k) {
+                parent_slot[k] = slot(e[k]);
+                parents[k] = Dual(node_of_grad(e[k].parent_grad)->value, tangent_of(parent_slot[k]));
+            }
             rule.partials(parents, Dual(node.value, tangent[i]), log.constant(i), partials);
-            for (std::uint32_t k = 0; k < n; ++k) pass(e[k].parent, e[k].partial, partials[k].d, me);
+            for (std::uint32_t k = 0; k < n; ++k) pass(parent_slot[k], e[k].partial, partials[k].d, me);
         }
     }
     HessianVectorProduct out;

@@ -19,13 +19,13 @@ Value ScalarOp::operator()(double value, std::initializer_list<Partial> partials
     if (tape == nullptr) tape = &Tape::current();
     detail::check_forward(*tape, op, value);
     const auto n = tape->grad_enabled() ? static_cast<std::uint32_t>(partials.size()) : 0u;
-    detail::Edge* edges = tape->edge_room(n);  // parameters' slots, made as they are met, take no edges
+    detail::Node* node = tape->record(value, code_, n);
     std::uint32_t k = 0;
     for (const Partial& p : partials) {
         if (k == n) break;
-        edges[k++] = detail::Edge{p.d, detail::V::slot(p.parent, *tape)};
+        node->edges[k++] = detail::Edge{p.d, &detail::V::node(p.parent)->grad};
     }
-    return detail::V::result(tape->record_in_room(value, code_, n), *tape, value);
+    return detail::V::result(node, *tape, value);
 }
 
 Value ScalarOp::operator()(double value, std::span<const Value> parents, std::span<const double> partials) const {
@@ -37,9 +37,10 @@ Value ScalarOp::operator()(double value, std::span<const Value> parents, std::sp
     if (tape == nullptr) tape = &Tape::current();
     detail::check_forward(*tape, op, value);
     const auto n = tape->grad_enabled() ? static_cast<std::uint32_t>(parents.size()) : 0u;
-    detail::Edge* edges = tape->edge_room(n);
-    for (std::uint32_t k = 0; k < n; ++k) edges[k] = detail::Edge{partials[k], detail::V::slot(parents[k], *tape)};
-    return detail::V::result(tape->record_in_room(value, code_, n), *tape, value);
+    detail::Node* node = tape->record(value, code_, n);
+    for (std::uint32_t k = 0; k < n; ++k)
+        node->edges[k] = detail::Edge{partials[k], &detail::V::node(parents[k])->grad};
+    return detail::V::result(node, *tape, value);
 }
 
 }  // namespace tapegrad

@@ -1,14 +1,13 @@
 // Value's out-of-line parts: leaves, parameters, backward, and the errors handles raise.
 #include "tapegrad/value.hpp"
 
+#include "tapegrad/value.hpp"
+
 #include <mutex>
-#include <new>
 #include <ostream>
 #include <string>
 
 #include <boost/pool/pool.hpp>
-
-#include "tape_internals.hpp"
 
 namespace tapegrad {
 
@@ -35,7 +34,7 @@ namespace {
 // Parameters live outside every tape, in one process-wide pool.
 struct ParameterPool {
     std::mutex mutex;
-    boost::pool<> pool{sizeof(Parameter)};  // unordered malloc/free: O(1) each
+    boost::pool<> pool{sizeof(Node)};  // unordered malloc/free: O(1) each
 };
 ParameterPool& parameter_pool() {
     static ParameterPool* instance = new ParameterPool;  // never destroyed: parameters may outlive main's locals
@@ -43,23 +42,18 @@ ParameterPool& parameter_pool() {
 }
 }  // namespace
 
-std::uint32_t ValueAccess::index_on(const Tape& tape, const Node* node) {
-    return static_cast<std::uint32_t>(TapeInternals::index_of(tape, node));
-}
-
 }  // namespace detail
 
 Value Value::parameter(double x) {
     detail::ParameterPool& p = detail::parameter_pool();
-    void* memory;
+    detail::Node* node;
     {
         std::lock_guard<std::mutex> lock(p.mutex);
-        memory = p.pool.malloc();
+        node = static_cast<detail::Node*>(p.pool.malloc());
     }
-    if (memory == nullptr) throw Error("parameter: out of memory");
-    auto* parameter = new (memory) detail::Parameter;
-    parameter->node = detail::Node{x, 0, detail::code_of<ops::Leaf>, detail::code_of<ops::Leaf>, 0, 0};
-    return detail::ValueAccess::wrap(&parameter->node, nullptr);
+    if (node == nullptr) throw Error("parameter: out of memory");
+    *node = detail::Node{x, 0.0, nullptr, 0, detail::code_of<ops::Leaf>, detail::code_of<ops::Leaf>, 0, 0};
+    return detail::ValueAccess::wrap(node, nullptr);
 }
 
 void Value::release_parameter(Value& p) {
@@ -67,9 +61,7 @@ void Value::release_parameter(Value& p) {
     detail::ParameterPool& pool = detail::parameter_pool();
     {
         std::lock_guard<std::mutex> lock(pool.mutex);
-        detail::Parameter* parameter = detail::parameter_of(p.node_);
-        parameter->~Parameter();
-        pool.pool.free(parameter);
+        pool.pool.free(p.node_);
     }
     p = Value();
 }

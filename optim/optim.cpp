@@ -24,26 +24,26 @@ void require(bool ok, const char* name, const char* what, double value, const ch
     if (!ok) throw Error(std::string(name) + ": " + what + " = " + num(value) + ", must be " + rule);
 }
 
-// Scalar parameters: read and written in place.
+// Scalar parameters: the nodes themselves, read and written in place.
 class ValueSource final : public detail::ParamSource {
 public:
-    explicit ValueSource(std::vector<tapegrad::detail::Parameter*> params) : params_(std::move(params)) {}
-    std::size_t size() const override { return params_.size(); }
+    explicit ValueSource(std::vector<tapegrad::detail::Node*> nodes) : nodes_(std::move(nodes)) {}
+    std::size_t size() const override { return nodes_.size(); }
     void read(std::size_t begin, std::size_t n, double* data, double* grad) const override {
         for (std::size_t i = 0; i < n; ++i) {
-            data[i] = params_[begin + i]->node.value;
-            grad[i] = params_[begin + i]->grad;
+            data[i] = nodes_[begin + i]->value;
+            grad[i] = nodes_[begin + i]->grad;
         }
     }
     void write(std::size_t begin, std::size_t n, const double* data) override {
-        for (std::size_t i = 0; i < n; ++i) params_[begin + i]->node.value = data[i];
+        for (std::size_t i = 0; i < n; ++i) nodes_[begin + i]->value = data[i];
     }
     void zero_grad() override {
-        for (tapegrad::detail::Parameter* p : params_) p->grad = 0.0;
+        for (tapegrad::detail::Node* n : nodes_) n->grad = 0.0;
     }
 
 private:
-    std::vector<tapegrad::detail::Parameter*> params_;
+    std::vector<tapegrad::detail::Node*> nodes_;
 };
 
 // Tensor parameters: read from and written to the leaf's own buffers (contiguous, float32 or
@@ -87,13 +87,13 @@ void Optimizer::set_lr(double lr) {
 }
 
 void Optimizer::add(const char* name, const std::vector<Value>& params) {
-    std::vector<tapegrad::detail::Parameter*> nodes;
+    std::vector<tapegrad::detail::Node*> nodes;
     nodes.reserve(params.size());
     for (std::size_t i = 0; i < params.size(); ++i) {
         if (!params[i].is_parameter())
             throw Error(std::string(name) + ": element " + std::to_string(i) + " of " + std::to_string(params.size()) +
                         " is not a parameter (make it with Value::parameter so that it survives Tape::clear())");
-        nodes.push_back(tapegrad::detail::parameter_of(tapegrad::detail::ValueAccess::node(params[i])));
+        nodes.push_back(tapegrad::detail::ValueAccess::node(params[i]));
     }
     add(std::make_unique<ValueSource>(std::move(nodes)));
 }

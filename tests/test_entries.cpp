@@ -1,6 +1,4 @@
 // Entries: ops that are not scalar nodes (the hook tensor ops use) run at their place in the sweep.
-#include <cstdint>
-
 #include <doctest/doctest.h>
 
 #include <tapegrad/value.hpp>
@@ -13,27 +11,23 @@ using tapegrad::Value;
 namespace {
 // y = 3 x recorded as an entry: its output is a node with no edges of its own, and the entry's
 // backward moves the output's grad into the input's.
-// The grads are found by slot (their array moves as the tape grows).
 struct Triple {
-    Tape* tape;
-    std::uint32_t in, out;
+    tapegrad::detail::Node* in;
+    tapegrad::detail::Node* out;
     int* runs;
     static void backward(void* p) {
         auto* t = static_cast<Triple*>(p);
-        t->tape->grad_ref(t->in) += 3.0 * t->tape->grad_ref(t->out);
+        t->in->grad += 3.0 * t->out->grad;
         ++*t->runs;
     }
-    static void restart(void* p) {
-        auto* t = static_cast<Triple*>(p);
-        t->tape->grad_ref(t->out) = 0.0;
-    }
+    static void restart(void* p) { static_cast<Triple*>(p)->out->grad = 0.0; }
 };
 Value triple(const Value& x, int* runs) {
     Tape& tape = *x.tape();
-    auto* data = tape.arena().make<Triple>(Triple{&tape, tapegrad::detail::ValueAccess::index(x), 0, runs});
+    auto* data = tape.arena().make<Triple>(Triple{tapegrad::detail::ValueAccess::node(x), nullptr, runs});
     tape.record_entry(&Triple::backward, &Triple::restart, data);
     Value out(tape, 3.0 * x.data());
-    data->out = tapegrad::detail::ValueAccess::index(out);
+    data->out = tapegrad::detail::ValueAccess::node(out);
     return out;
 }
 }  // namespace

@@ -1,29 +1,22 @@
 // The tape: every recorded scalar node and its partial derivatives, in recording order.
 //
-// Recording order is a topological order, so backward is one reverse sweep. A node's slot is
-// its index; its grad lives at that slot in the grad array, and its partials name their parents
-// by slot:
+// Recording order is a topological order, so backward is one reverse sweep:
 //
-//   nodes  (chunks of Node, 16 bytes; a Value points at one and knows its slot)
-//   +-----------+-----------+-----------+
-//   | value     | value     | value     |  ...     node i was recorded before node i+1
-//   | n_edges 2 | n_edges 0 | n_edges 1 |
-//   +-----------+-----------+-----------+
-//   grads  (one double a slot, contiguous)
-//   | grad 0    | grad 1    | grad 2    |  ...
-//   edges  (12 bytes each, contiguous; node i's n_edges come after node i-1's)
-//   +-----------+-----------+-----------+---
-//   | partial   | partial   | partial   |      d node / d parent, computed while recording
-//   | parent    | parent    | parent    |      the parent's slot (32 bits)
-//   +-----------+-----------+-----------+---
-//     node 0's two edges      node 2's
+//   nodes  (chunks of Node, 32 bytes each; a Value points at one)
+//   +--------+--------+--------+--------+
+//   | value  | value  | value  | value  |  ...     node i was recorded before node i+1
+//   | grad   | grad   | grad   | grad   |
+//   | edges -+ edges -+ edges -+ edges -+
+//   +----|---+----|---+----|---+----|---+
+//        v        v        v        v
+//   edges  (chunks of Edge, 16 bytes each)
+//   +---------------+---------------+---------------+---
+//   | partial       | partial       | partial       |      d node / d parent, computed
+//   | parent_grad * | parent_grad * | parent_grad * |      while recording
+//   +---------------+---------------+---------------+---
 //
-// backward: for each node from the root down to the first, walking the edge stream backwards
-// by its n_edges:  grad[parent] += partial * grad[node].
-// A parameter (a Node outside every tape) used by an op gets a slot of its own, a leaf node,
-// the first time in each generation; after a sweep its slot's grad is added into the
-// parameter's grad. Memory is kept when the tape is cleared, so a warm tape records without
-// touching the heap.
+// backward: for each node from the root down to the first:  parent_grad += partial * grad.
+// Chunks are kept when the tape is cleared, so a warm tape records without touching the heap.
 //
 // Ops that are not scalar nodes (tensor ops) record an Entry: a backward kernel, its saved data
 // (in the tape's arena) and its position among the nodes. The sweep runs each entry's kernel at
@@ -33,14 +26,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <span>
 #include <vector>
 
 #include "tapegrad/detail/arena.hpp"
 #include "tapegrad/detail/chunks.hpp"
 #include "tapegrad/detail/higher_order_log.hpp"
 #include "tapegrad/detail/node.hpp"
-#include "tapegrad/detail/stream.hpp"
 #include "tapegrad/error.hpp"
 
 namespace tapegrad {
@@ -81,91 +72,51 @@ public:
     // Sets the grad of every node on this tape to zero (parameters are not on the tape).
     void zero_grad();
 
-    std::size_t op_count() const { return node_count_ + fused_ops_; }  // ops recorded (fused or not)
-    std::size_t node_count() const { return node_count_; }             // nodes recorded (parameters' slots too)
-    std::size_t edge_count() const { return edges_.size(); }           // partials recorded
-    // What the sweep reads: nodes (16 bytes), edges (12 bytes) and grads (8 bytes a node).
-    // docs/PERFORMANCE.md, "Tape bytes per op", says what bench/ divides it by.
-    std::size_t bytes_used() const;
-    std::size_t bytes_reserved() const;                       // held, used or not
-    std::uint64_t generation() const { return generation_; }  // bumped by clear()
+    std::size_t op_count() const { return nodes_.size() + fused_ops_; }  // ops recorded (fused or not)
+    std::size_t node_count() const { return nodes_.size(); }             // nodes recorded
+    std::size_t edge_count() const { return edges_.size(); }             // partials recorded
+    std::size_t bytes_used() const;                                      // by nodes and edges
+    std::size_t bytes_reserved() const;                                  // held, used or not
+    std::uint64_t generation() const { return generation_; }             // bumped by clear()
     bool grad_enabled() const { return grad_enabled_; }
     // True while a HigherOrder guard is alive on this tape.
     bool higher_order() const { return higher_order_; }
     // Neither NoGrad nor HigherOrder: the recorders' fast path, decided by this one flag.
     bool plain_recording() const { return plain_; }
 
-    // Appends a node with room for n_edges partials, which the caller fills in (at `edges`, or
-    // at last_edges(node)) before anything else is recorded. Its slot is node_count() - 1.
-    detail::Node* record(double value, std::uint8_t op, std::uint32_t n_edges, detail::Edge*& edges) {
-        // The takes before any store: a take may call out (to grow), and a store before a call
-        // would make the next op reload the value from memory instead of a register.
-        detail::Node* node = nodes_.take(1);
-        edges = edges_.take(n_edges);
-        count_node();
-        return fill(node, value, op, n_edges);
-    }
+    // Appends a node with room for n_edges partials; the caller fills them in.
     detail::Node* record(double value, std::uint8_t op, std::uint32_t n_edges) {
-        detail::Edge* edges;
-        return record(value, op, n_edges, edges);
+        // Both takes before any store: a take may call out (a new chunk), and a store before a
+        // call would make the next op reload the value from memory instead of a register.
+        detail::Node* node = nodes_.take(1);
+        detail::Edge* edges = edges_.take(n_edges);
+        return fill(node, value, op, edges, n_edges);
     }
-    // The partials of the node recorded last.
-    detail::Edge* last_edges(const detail::Node* last) { return edges_.end() - last->n_edges; }
-    std::uint32_t last_slot() const { return static_cast<std::uint32_t>(node_count_ - 1); }
 
     // For n-ary recorders that check their operands while computing: edge_room(n) gives the
     // slots the next node's n partials will occupy without recording anything, so a recorder
-    // that bails out half-way leaves the edges as they were; record_in_room() then records the
-    // node that owns them (only parameters' slots, which take no edges, may be made in between).
+    // that bails out half-way leaves the tape as it was; record_in_room() then records the node
+    // that owns them (nothing may be recorded in between).
     detail::Edge* edge_room(std::uint32_t n_edges) { return edges_.room(n_edges); }
     detail::Node* record_in_room(double value, std::uint8_t op, std::uint32_t n_edges) {
         detail::Node* node = nodes_.take(1);
-        count_node();
-        edges_.take_in_place(n_edges);
-        return fill(node, value, op, n_edges);
+        return fill(node, value, op, edges_.take_in_place(n_edges), n_edges);
     }
-
-    // The slot of parameter p on this tape, made (a leaf node) the first time in this generation.
-    std::uint32_t parameter_slot(detail::Parameter* p) {
-        const std::uint32_t kept = p->kept_slot(stamp_);
-        if (kept != kNoSlot) [[likely]]
-            return kept;
-        return add_parameter(p);
-    }
-    // The slot of parameter p if an op on this tape used it in this generation, else kNoSlot.
-    std::uint32_t find_parameter_slot(const detail::Parameter* p) const;
-    // The parameter whose slot is `slot`, or null.
-    detail::Parameter* parameter_at(std::size_t slot) const;
-    static constexpr std::uint32_t kNoSlot = detail::Parameter::kNoSlot;
-
-    // A slot's grad (valid until the next node is recorded).
-    double grad_at(std::size_t slot) const { return slot < grads_.size() ? grads_[slot] : 0.0; }
-    double& grad_ref(std::size_t slot) {
-        if (slot >= grads_.size()) [[unlikely]]
-            zero_grads_up_to(slot + 1);
-        return grads_[slot];
-    }
-    // The node at a slot.
-    detail::Node* node_at(std::size_t slot) const {
-        return &nodes_.chunk_data(slot / kNodesPerChunk)[slot % kNodesPerChunk];
-    }
-    // 2 MiB of nodes a chunk: large enough that the chunk switch is rare, small enough that a
-    // short tape does not hold much.
-    static constexpr std::size_t kNodesPerChunk = (std::size_t{2} << 20) / sizeof(detail::Node);
 
     // Under HigherOrder: keeps the constant operand of the unary node recorded last (its partials
     // as expressions need it; detail/higher_order_log.hpp).
-    void note_constant(double c) { higher_order_log_.note_constant(last_slot(), c); }
+    void note_constant(double c) { higher_order_log_.note_constant(last_node_index(), c); }
 
     // Fusing (detail/record.hpp): an op on an unnamed temporary may rewrite the temporary's node
     // instead of recording a new one, if nothing can have seen that node since: it is the last
-    // node recorded, no entry was recorded after it, and it has partials (which end the edge
-    // stream). Then fuse() appends `more` partials (the new operands').
-    bool can_fuse(const detail::Node* node) const {
-        return nodes_.is_last(node) && nodes_.next() != sealed_ && node->n_edges != 0;
+    // node recorded, no entry was recorded after it, it has partials, and its partials end the
+    // edge stream with room for `more` (the new operand's). Then fuse() appends those.
+    bool can_fuse(const detail::Node* node, std::uint32_t more) const {
+        return nodes_.is_last(node) && nodes_.next() != sealed_ && node->n_edges != 0 &&
+               edges_.continues_at(node->edges + node->n_edges, more);
     }
     detail::Edge* fuse(detail::Node* node, std::uint8_t op, std::uint32_t more) {
-        detail::Edge* added = edges_.take(more);
+        detail::Edge* added = edges_.take_in_place(more);  // can_fuse() saw the room
         node->n_edges += more;
         if (node->fused == 0) node->second_op = op;
         node->op = op;
@@ -174,16 +125,15 @@ public:
         return added;
     }
 
-    // Adds seed to the grad of the node at slot root and sweeps the tape from it down to the
-    // first node; then adds the parameters' slots' grads into the parameters.
-    void backward(std::size_t root, double seed);
+    // Adds seed to root's grad and sweeps the tape from root down to its first node.
+    void backward(detail::Node* root, double seed);
 
     // For ops that are not scalar nodes (tensor ops). record_entry appends an entry whose
     // backward(data) the sweep runs after every node and entry recorded later; data should live
     // in arena() so that clear() frees it. Returns the entry's index.
     std::size_t record_entry(void (*backward_kernel)(void*), void (*restart)(void*), void* data,
                              const char* name = nullptr) {
-        entries_.push_back(detail::Entry{node_count_, edges_.size(), backward_kernel, restart, data, name});
+        entries_.push_back(detail::Entry{nodes_.size(), backward_kernel, restart, data, name});
         sealed_ = nodes_.next();  // the entry may read the nodes before it: never fuse into them
         return entries_.size() - 1;
     }
@@ -226,20 +176,16 @@ private:
         higher_order_ = higher_order;
         plain_ = grad_enabled && !higher_order;
     }
-    std::uint32_t add_parameter(detail::Parameter* p);
-
-    void count_node() {
-        if (node_count_ == kNoSlot) [[unlikely]]
-            throw_full();
-        ++node_count_;
+    std::size_t last_node_index() const {  // every node chunk but the active one is full
+        const std::size_t c = nodes_.chunks_in_use() - 1;
+        return c * nodes_.chunk_size() + nodes_.used_in(c) - 1;
     }
-    [[noreturn]] static void throw_full();
-    // Grads are not written while recording: slots from grads_.size() on are zero until a sweep
-    // (or grad_ref) extends the array to them.
-    void zero_grads_up_to(std::size_t end);
 
-    static detail::Node* fill(detail::Node* node, double value, std::uint8_t op, std::uint32_t n_edges) {
+    static detail::Node* fill(detail::Node* node, double value, std::uint8_t op, detail::Edge* edges,
+                              std::uint32_t n_edges) {
         node->value = value;
+        node->grad = 0.0;
+        node->edges = edges;
         node->n_edges = n_edges;
         node->op = op;
         node->first_op = op;
@@ -249,34 +195,17 @@ private:
     }
 
     // Runs nodes [0, node_end) and entries [0, entry_end) backwards, in recording order reversed.
-    // Nodes [begin, end) own edges [edge_begin, edge_end).
-    void sweep(std::size_t node_end, std::size_t edge_end, std::size_t entry_end);
-    void sweep_nodes(std::size_t begin, std::size_t end, std::size_t edge_end);
-    void sweep_nodes_checked(std::size_t begin, std::size_t end, std::size_t edge_end);  // anomaly mode's
+    void sweep(std::size_t node_end, std::size_t entry_end);
+    void sweep_nodes(std::size_t begin, std::size_t end);
+    void sweep_nodes_checked(std::size_t begin, std::size_t end);  // anomaly mode's
     void restart_interior_grads(std::size_t node_end, std::size_t entry_end);
-    void pass_to_parameters();
     std::size_t index_of(const detail::Node* node) const;
-    std::size_t edge_end_of(std::size_t node) const;  // where node's edges end in the stream
-
-    // A parameter's slot on this tape (parameters_ is in slot order).
-    struct ParameterSlot {
-        detail::Parameter* parameter = nullptr;
-        std::uint32_t slot = 0;
-    };
-    std::span<const ParameterSlot> parameters() const { return parameters_; }
 
     detail::Chunks<detail::Node> nodes_;
-    detail::Stream<detail::Edge> edges_;
-    std::size_t node_count_ = 0;             // slots are 32-bit, kNoSlot excluded
-    detail::Stream<double, kNoSlot> grads_;  // by slot, up to its size (zero beyond)
-    // The parameters with a slot; parameter_table_ finds them by address (open addressing:
-    // k + 1, or 0).
-    std::vector<ParameterSlot> parameters_;
-    std::vector<std::uint32_t> parameter_table_;
+    detail::Chunks<detail::Edge> edges_;
     std::vector<detail::Entry> entries_;
     detail::Arena arena_;
     std::uint64_t generation_ = 1;
-    std::uint64_t stamp_;  // this generation's, unique in the process (Parameter::stamp)
     bool grad_enabled_ = true;
     bool higher_order_ = false;
     bool plain_ = true;                     // grad_enabled_ && !higher_order_

@@ -39,7 +39,7 @@ public:
     // A copy marks both handles as shared: neither is fused into. (Copying a handle that is
     // already shared, a parameter's say, only reads it, so threads may copy one at once.)
     Value(const Value& o) noexcept
-        : node_(o.node_), tape_(o.tape_), generation_(o.generation_), value_(o.value_), index_(o.index_), sole_(false),
+        : node_(o.node_), tape_(o.tape_), generation_(o.generation_), value_(o.value_), sole_(false),
           result_(o.result_) {
         if (o.sole_) o.sole_ = false;
     }
@@ -49,15 +49,14 @@ public:
         tape_ = o.tape_;
         generation_ = o.generation_;
         value_ = o.value_;
-        index_ = o.index_;
         result_ = o.result_;
         sole_ = false;
         return *this;
     }
     // A move hands the node over: the moved-from handle is empty.
     Value(Value&& o) noexcept
-        : node_(o.node_), tape_(o.tape_), generation_(o.generation_), value_(o.value_), index_(o.index_),
-          sole_(o.sole_), result_(o.result_) {
+        : node_(o.node_), tape_(o.tape_), generation_(o.generation_), value_(o.value_), sole_(o.sole_),
+          result_(o.result_) {
         o.node_ = nullptr;
         o.tape_ = nullptr;
     }
@@ -66,7 +65,6 @@ public:
         tape_ = o.tape_;
         generation_ = o.generation_;
         value_ = o.value_;
-        index_ = o.index_;
         result_ = o.result_;
         sole_ = o.sole_;
         if (&o != this) {
@@ -90,13 +88,12 @@ public:
     }
     double grad() const {
         check("grad");
-        return tape_ != nullptr ? static_cast<const Tape*>(tape_)->grad_at(index_) : detail::parameter_of(node_)->grad;
+        return node_->grad;
     }
     void set_data(double x);  // leaves and parameters only
     void set_grad(double g) {
         check("set_grad");
-        if (tape_ != nullptr) tape_->grad_ref(index_) = g;
-        else detail::parameter_of(node_)->grad = g;
+        node_->grad = g;
     }
     void zero_grad() { set_grad(0.0); }
 
@@ -106,10 +103,10 @@ public:
     void backward(double seed = 1.0) const {  // inline: a handle's address need not escape
         check("backward");
         if (tape_ == nullptr) {
-            detail::parameter_of(node_)->grad += seed;  // a parameter depends on nothing but itself
+            node_->grad += seed;  // a parameter depends on nothing but itself
             return;
         }
-        tape_->backward(index_, seed);
+        tape_->backward(node_, seed);
     }
 
     bool is_parameter() const { return node_ != nullptr && tape_ == nullptr; }
@@ -159,11 +156,10 @@ private:
         }
     }
 
-    detail::Node* node_ = nullptr;  // on the tape, or a parameter's (detail::Parameter::node)
-    Tape* tape_ = nullptr;          // nullptr for parameters (and for the empty handle)
+    detail::Node* node_ = nullptr;
+    Tape* tape_ = nullptr;  // nullptr for parameters (and for the empty handle)
     std::uint64_t generation_ = 0;
     double value_ = 0.0;         // the node's value, if result_
-    std::uint32_t index_ = 0;    // the node's slot on its tape
     mutable bool sole_ = false;  // a fresh op result no copy was made of (copying clears it on both)
     bool result_ = false;        // names an op result, whose value never changes
 };
@@ -175,15 +171,6 @@ struct ValueAccess {
     static void check(const Value& v, const char* op) { v.check(op); }
     static Node* node(const Value& v) { return v.node_; }
     static std::uint64_t generation(const Value& v) { return v.generation_; }  // its tape's, when recorded
-    // Its node's slot on its tape (for a handle on a tape).
-    static std::uint32_t index(const Value& v) { return v.index_; }
-    // Where an op recorded on `tape` finds v's grad: v's slot, or for a parameter the slot the
-    // tape gives it (which may record the parameter's leaf: call it before recording the op).
-    static std::uint32_t slot(const Value& v, Tape& tape) {
-        return v.tape_ != nullptr ? v.index_ : tape.parameter_slot(parameter_of(v.node_));
-    }
-    // A parameter's own grad (for optimizers and all-reduces).
-    static double* parameter_grad(const Value& v) { return &parameter_of(v.node_)->grad; }
     // True if no other handle names this one's node (Note [fusing temporaries]).
     static bool sole(const Value& v) { return v.sole_; }
     // Empties the handle: an op consumed it by fusing into its node.
@@ -195,40 +182,25 @@ struct ValueAccess {
     // leaves and parameters are assigned), so its handle carries it: the next op reads it from a
     // register instead of waiting for the node's store to reach memory. Leaves read the node.
     static double value(const Value& v) { return v.result_ ? v.value_ : v.node_->value; }
-    // A handle to the node at `slot` on `tape` (a parameter's slot gives the parameter).
-    static Value at(Tape& tape, std::size_t slot) {
-        if (Parameter* p = tape.parameter_at(slot)) return wrap(&p->node, nullptr);
-        Value v;
-        v.node_ = tape.node_at(slot);
-        v.tape_ = &tape;
-        v.generation_ = tape.generation();
-        v.index_ = static_cast<std::uint32_t>(slot);
-        return v;
-    }
-    // A handle to an existing node (a parameter if tape is null; else found on the tape: slow).
+    // A handle to an existing node (a parameter if tape is null).
     static Value wrap(Node* node, Tape* tape) {
         Value v;
         v.node_ = node;
         v.tape_ = tape;
         v.generation_ = tape != nullptr ? tape->generation() : 0;
-        v.index_ = tape != nullptr ? index_on(*tape, node) : 0;
         return v;
     }
-    // A handle to the node just recorded on `tape`, whose value is `value`.
+    // A handle to a new op result on `tape` whose value is `value`.
     static Value result(Node* node, Tape& tape, double value) {
         Value v;
         v.node_ = node;
         v.tape_ = &tape;
         v.generation_ = tape.generation();
         v.value_ = value;
-        v.index_ = tape.last_slot();
         v.sole_ = true;
         v.result_ = true;
         return v;
     }
-
-private:
-    static std::uint32_t index_on(const Tape& tape, const Node* node);  // engine/value.cpp
 };
 }  // namespace detail
 

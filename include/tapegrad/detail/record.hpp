@@ -60,10 +60,8 @@ inline void check_forward(Tape& tape, const char* op, double y) {
 template <class Op>
 [[gnu::noinline]] Value record_unary_guarded(Tape& tape, const Value& x, double xv, double y, double c) {
     if (!tape.grad_enabled()) return V::result(tape.record(y, code_of<Op>, 0), tape, y);
-    const std::uint32_t sx = V::slot(x, tape);
-    Edge* edges;
-    Node* node = tape.record(y, code_of<Op>, 1, edges);
-    edges[0] = Edge{Op::partial(xv, y, c), sx};
+    Node* node = tape.record(y, code_of<Op>, 1);
+    node->edges[0] = Edge{Op::partial(xv, y, c), &V::node(x)->grad};
     if (c != 0.0) tape.note_constant(c);
     return V::result(node, tape, y);
 }
@@ -77,10 +75,8 @@ template <class Op> inline Value record_unary(const Value& x, double c = 0.0) {
     check_forward(tape, name, y);
     if (!tape.plain_recording()) [[unlikely]]
         return record_unary_guarded<Op>(tape, x, xv, y, c);
-    const std::uint32_t sx = V::slot(x, tape);  // before the node: a parameter's slot may be made
-    Edge* edges;
-    Node* node = tape.record(y, code_of<Op>, 1, edges);
-    edges[0] = Edge{Op::partial(xv, y, c), sx};
+    Node* node = tape.record(y, code_of<Op>, 1);
+    node->edges[0] = Edge{Op::partial(xv, y, c), &V::node(x)->grad};
     return V::result(node, tape, y);
 }
 
@@ -94,11 +90,9 @@ template <class Op> inline Value record_binary(const Value& a, const Value& b) {
     check_forward(tape, name, y);
     if (!tape.grad_enabled()) [[unlikely]]
         return V::result(tape.record(y, code_of<Op>, 0), tape, y);
-    const std::uint32_t sa = V::slot(a, tape), sb = V::slot(b, tape);
-    Edge* edges;
-    Node* node = tape.record(y, code_of<Op>, 2, edges);
-    edges[0] = Edge{Op::da(av, bv, y), sa};
-    edges[1] = Edge{Op::db(av, bv, y), sb};
+    Node* node = tape.record(y, code_of<Op>, 2);
+    node->edges[0] = Edge{Op::da(av, bv, y), &V::node(a)->grad};
+    node->edges[1] = Edge{Op::db(av, bv, y), &V::node(b)->grad};
     return V::result(node, tape, y);
 }
 
@@ -113,29 +107,29 @@ template <class Op> inline Value record_binary(const Value& a, const Value& b) {
 // node positions), nor under NoGrad or HigherOrder (create_graph rebuilds a node's partials from
 // its one op); those cases record a node as usual.
 
-// x's node, if an op may fold into it; else nullptr.
-inline Node* fusable(const Value& x) {
+// x's node, if an op with `more` new operands may fold into it; else nullptr.
+inline Node* fusable(const Value& x, std::uint32_t more) {
     Tape* tape = x.tape();
     if (!V::sole(x) || tape == nullptr || !tape->plain_recording() || anomaly_mode()) return nullptr;
-    return tape->can_fuse(V::node(x)) ? V::node(x) : nullptr;
+    return tape->can_fuse(V::node(x), more) ? V::node(x) : nullptr;
 }
 
-// Every partial of node (the last recorded) times d: the chain rule through the op folded in.
-inline void chain(Tape& tape, const Node* node, double d) {
+// Every partial of node times d: the chain rule through the op being folded in.
+inline void chain(Node* node, double d) {
     if (d == 1.0) return;  // sums: d is the constant 1 there, so this costs nothing
-    for (Edge *e = tape.last_edges(node), *end = e + node->n_edges; e != end; ++e) e->partial *= d;
+    for (Edge *e = node->edges, *end = e + node->n_edges; e != end; ++e) e->partial *= d;
 }
 
 template <class Op> inline Value fuse_unary(Value&& x, double c = 0.0) {
     V::check(x, ops::symbol_of<Op>());
-    if (Node* node = fusable(x)) {
+    if (Node* node = fusable(x, 0)) {
         const double xv = V::value(x);
         const double y = Op::value(xv, c);
         const double d = Op::partial(xv, y, c);
         if (d != 0.0) [[likely]] {
             node->value = y;
+            chain(node, d);
             Tape& tape = *x.tape();
-            chain(tape, node, d);
             tape.fuse(node, code_of<Op>, 0);
             V::consume(x);
             return V::result(node, tape, y);  // a prvalue: a copy would mark it shared
@@ -147,19 +141,16 @@ template <class Op> inline Value fuse_unary(Value&& x, double c = 0.0) {
 template <class Op> inline Value fuse_binary(Value&& a, const Value& b) {
     V::check(a, ops::symbol_of<Op>());
     V::check(b, ops::symbol_of<Op>());
-    Node* node = fusable(a);
+    Node* node = fusable(a, 1);
     if (node != nullptr && V::node(b) != node && (b.tape() == nullptr || b.tape() == a.tape())) {
-        Tape& tape = *a.tape();
-        // b's slot first: a parameter's first use records its slot, after which a's node is no
-        // longer the last one and the op is recorded as a node of its own.
-        const std::uint32_t sb = V::slot(b, tape);
         const double av = V::value(a), bv = V::value(b);
         const double y = Op::value(av, bv);
         const double da = Op::da(av, bv, y);
-        if (da != 0.0 && tape.can_fuse(node)) [[likely]] {
+        if (da != 0.0) [[likely]] {
             node->value = y;
-            chain(tape, node, da);
-            *tape.fuse(node, code_of<Op>, 1) = Edge{Op::db(av, bv, y), sb};
+            chain(node, da);
+            Tape& tape = *a.tape();
+            *tape.fuse(node, code_of<Op>, 1) = Edge{Op::db(av, bv, y), &V::node(b)->grad};
             V::consume(a);
             return V::result(node, tape, y);
         }

@@ -17,8 +17,7 @@ namespace tapegrad {
 // Inline, as every op: a Value built by a call comes back through memory, and copying it out
 // then waits for the stores to reach the cache (they cannot be forwarded to its wider loads).
 inline Value::Value(Tape& tape, double x)
-    : node_(tape.record(x, detail::code_of<ops::Leaf>, 0)), tape_(&tape), generation_(tape.generation()),
-      index_(tape.last_slot()) {}
+    : node_(tape.record(x, detail::code_of<ops::Leaf>, 0)), tape_(&tape), generation_(tape.generation()) {}
 inline Value::Value(double x) : Value(Tape::current(), x) {}
 
 inline Value Value::pow(double exponent) const& { return detail::record_unary<ops::PowConst>(*this, exponent); }
@@ -80,46 +79,38 @@ inline Value sum(std::span<const Value> xs) {
     for (const Value& x : xs) y += detail::V::value(x);
     detail::check_forward(*tape, ops::Sum::name, y);
     const std::uint32_t n = tape->grad_enabled() ? static_cast<std::uint32_t>(xs.size()) : 0;
-    detail::Edge* edges = tape->edge_room(n);  // parameters' slots, made as they are met, take no edges
-    for (std::uint32_t i = 0; i < n; ++i) edges[i] = detail::Edge{1.0, detail::V::slot(xs[i], *tape)};
-    return detail::V::result(tape->record_in_room(y, detail::code_of<ops::Sum>, n), *tape, y);
+    detail::Node* node = tape->record(y, detail::code_of<ops::Sum>, n);
+    for (std::uint32_t i = 0; i < n; ++i) node->edges[i] = detail::Edge{1.0, &detail::V::node(xs[i])->grad};
+    return detail::V::result(node, *tape, y);
 }
 
 namespace detail {
 
-// x's slot for an op recording on `tape` at generation `now`, into slot, if x may be read
-// without further checks: x was recorded on `tape` since its last clear(), or is a parameter
-// (which may get its slot here). False otherwise.
-inline bool slot_on(const Value& x, Tape& tape, std::uint64_t now, std::uint32_t& slot) {
-    if (x.tape() == &tape) {
-        slot = V::index(x);
-        return V::generation(x) == now;
-    }
-    if (x.tape() != nullptr || V::node(x) == nullptr) return false;
-    slot = tape.parameter_slot(parameter_of(V::node(x)));
-    return true;
+// True if x may be read without further checks by an op recording on `tape` at generation
+// `now`: x is a parameter or was recorded on `tape` since its last clear().
+inline bool readable_on(const Value& x, const Tape* tape, std::uint64_t now) {
+    return x.tape() == tape ? V::generation(x) == now : x.tape() == nullptr && V::node(x) != nullptr;
 }
 
 // a . b on `tape` in one pass, S2's hot loop (a neuron's weighted sum is one dot): each operand
 // pair is checked, summed, and given its two partials in the edge slots the node will own; the
-// node is recorded only once every operand passed. If one is not readable on the tape, returns
-// an empty Value having recorded no node but the slots of parameters it met. Values are read
-// from the nodes, which hold what ValueAccess::value() would give: an op result's node can no
-// longer be fused into once a later node exists, and a leaf's holds its current value.
+// node is recorded only once every operand passed. If one is not readable_on the tape, returns
+// an empty Value having recorded nothing. Values are read from the nodes, which hold what
+// ValueAccess::value() would give: an op result's node can no longer be fused into once a later node
+// exists, and a leaf's holds its current value.
 inline Value record_dot(Tape& tape, std::span<const Value> a, std::span<const Value> b) {
     const std::uint64_t now = tape.generation();
     const auto n_edges = static_cast<std::uint32_t>(2 * a.size());
-    Edge* edges = tape.edge_room(n_edges);  // filled in as the loop goes (parameters' slots take no edges)
+    Edge* edges = tape.edge_room(n_edges);  // filled in as the loop goes
     double y = 0.0;
     const Value* z = b.data();
     for (const Value& x : a) {
-        std::uint32_t sx, sz;
-        if (!slot_on(x, tape, now, sx) || !slot_on(*z, tape, now, sz)) [[unlikely]]
+        if (!readable_on(x, &tape, now) || !readable_on(*z, &tape, now)) [[unlikely]]
             return Value();
         const double xv = V::node(x)->value, zv = V::node(*z)->value;
         y += xv * zv;
-        edges[0] = Edge{zv, sx};
-        edges[1] = Edge{xv, sz};
+        edges[0] = Edge{zv, &V::node(x)->grad};
+        edges[1] = Edge{xv, &V::node(*z)->grad};
         edges += 2;
         ++z;
     }
