@@ -44,14 +44,6 @@ ParameterPool& parameter_pool() {
 
 }  // namespace detail
 
-Value::Value(double x) : Value(Tape::current(), x) {}
-
-Value::Value(Tape& tape, double x) {
-    node_ = tape.record(x, detail::code_of<ops::Leaf>, 0);
-    tape_ = &tape;
-    generation_ = tape.generation();
-}
-
 Value Value::parameter(double x) {
     detail::ParameterPool& p = detail::parameter_pool();
     detail::Node* node;

@@ -14,6 +14,12 @@
 
 namespace tapegrad {
 
+// Inline, as every op: a Value built by a call comes back through memory, and copying it out
+// then waits for the stores to reach the cache (they cannot be forwarded to its wider loads).
+inline Value::Value(Tape& tape, double x)
+    : node_(tape.record(x, detail::code_of<ops::Leaf>, 0)), tape_(&tape), generation_(tape.generation()) {}
+inline Value::Value(double x) : Value(Tape::current(), x) {}
+
 inline Value Value::pow(double exponent) const& { return detail::record_unary<ops::PowConst>(*this, exponent); }
 inline Value Value::pow(double exponent) && { return detail::fuse_unary<ops::PowConst>(std::move(*this), exponent); }
 inline Value Value::pow(const Value& exponent) const& { return detail::record_binary<ops::Pow>(*this, exponent); }
