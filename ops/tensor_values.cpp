@@ -16,6 +16,7 @@
 
 #include "tapegrad/detail/op_recorder.hpp"
 #include "tapegrad/detail/tensor_loops.hpp"
+#include "tapegrad/detail/values_entries.hpp"
 
 namespace tapegrad::detail {
 namespace {
@@ -76,6 +77,22 @@ constexpr EntryGraph kElementGraph{
 };
 
 }  // namespace
+
+bool read_from_values(const Entry& entry, FromValuesEntry& out) {
+    if (entry.graph != &kFromValuesGraph) return false;
+    const auto* d = static_cast<const FromValues*>(entry.data);
+    const auto n = static_cast<std::size_t>(d->out->numel);
+    out = FromValuesEntry{d->out, {d->nodes, n}, {d->tapes, n}};
+    return true;
+}
+
+bool read_element(const Entry& entry, ElementEntry& out) {
+    if (entry.graph != &kElementGraph) return false;
+    const auto* d = static_cast<const Element*>(entry.data);
+    out = ElementEntry{d->t, d->at, d->node, d->tape};
+    return true;
+}
+
 }  // namespace tapegrad::detail
 
 namespace tapegrad {
