@@ -8,9 +8,9 @@
 //                after that node, when every user of the Value has added to its grad, and it adds
 //                that grad into the tensor's grad.
 //
-// grad() on tensors (engine/tensor_grad_graph.cpp) does not follow Values: it raises Error when
-// the output depends on a from_values entry. Scalar grad() raises Error for any entry between its
-// inputs and output. backward() covers both directions.
+// backward() covers both directions, and so do both grad()s, first order and with create_graph:
+// a graph that crosses between Values and Tensors goes to engine/grad_mixed.cpp's walk, which
+// reads these entries back through read_from_values and read_element (detail/values_entries.hpp).
 #include <algorithm>
 #include <string>
 

@@ -6,23 +6,18 @@
 
 #include <tapegrad/tapegrad.hpp>
 
+#include "error_message.hpp"
+
 using tapegrad::GradOptions;
 using tapegrad::HigherOrder;
 using tapegrad::Tape;
 using tapegrad::Value;
+using tapegrad::test::contains;
+using tapegrad::test::message_of;
 
 namespace {
 constexpr GradOptions kCreateGraph{.create_graph = true};
 
-std::string message_of(auto&& f) {
-    try {
-        f();
-    } catch (const tapegrad::Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
-bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
 }  // namespace
 
 TEST_CASE("grad errors: create_graph over a graph recorded without HigherOrder") {

@@ -12,6 +12,8 @@
 
 #include <tapegrad/tapegrad.hpp>
 
+#include "error_message.hpp"
+
 #include "gradcheck.hpp"
 
 using tapegrad::DType;
@@ -29,19 +31,11 @@ namespace {
 constexpr double kH = 1e-4;
 double worst_first = 0.0, worst_second = 0.0, worst_closed = 0.0;
 
-std::string message_of(auto&& f) {
-    try {
-        f();
-    } catch (const tapegrad::Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
-bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
-
 // ---- tensor input, one-element tensor output
 
 using TensorFn = std::function<Tensor(const Tensor&)>;
+using tapegrad::test::contains;
+using tapegrad::test::message_of;
 
 // (a) Tensor -> tensor ops -> Values -> scalar ops -> 0-d tensor, plus a tensor path beside it.
 Tensor case_a(const Tensor& w) {
