@@ -81,15 +81,14 @@ constexpr EntryGraph kElementGraph{
 bool read_from_values(const Entry& entry, FromValuesEntry& out) {
     if (entry.graph != &kFromValuesGraph) return false;
     const auto* d = static_cast<const FromValues*>(entry.data);
-    const auto n = static_cast<std::size_t>(d->out->numel);
-    out = FromValuesEntry{d->out, {d->nodes, n}, {d->tapes, n}};
+    out = FromValuesEntry{d->out, {d->nodes, static_cast<std::size_t>(d->out->numel)}};
     return true;
 }
 
 bool read_element(const Entry& entry, ElementEntry& out) {
     if (entry.graph != &kElementGraph) return false;
     const auto* d = static_cast<const Element*>(entry.data);
-    out = ElementEntry{d->t, d->at, d->node, d->tape};
+    out = ElementEntry{d->t, d->at, d->node};
     return true;
 }
 

@@ -10,19 +10,18 @@
 
 namespace tapegrad::detail {
 
-// from_values: out's element k (in contiguous order) is the Value nodes[k], on tapes[k] (null
-// for a parameter).
+// from_values: out's element k (in contiguous order) is the Value nodes[k] (a parameter's, or
+// one on out's tape).
 struct FromValuesEntry {
     TensorImpl* out;
     std::span<Node* const> nodes;
-    std::span<Tape* const> tapes;
 };
-// element: the Value node (on tape) is t's element at index flat of its contiguous layout.
+// element: the Value node (a leaf on t's tape) is t's element at index flat of its contiguous
+// layout.
 struct ElementEntry {
     TensorImpl* t;
     std::int64_t flat;
     Node* node;
-    Tape* tape;
 };
 
 // True, filling `out`, if the entry is one of those ops'.
