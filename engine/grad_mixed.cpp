@@ -123,7 +123,7 @@ void MixedWalk::visit_entry(std::size_t k) {
     const std::span<TensorImpl* const> ins = entry.graph->inputs(entry.data);
     std::vector<char> want(ins.size());
     for (std::size_t j = 0; j < ins.size(); ++j) want[j] = ins[j]->requires_grad;
-    add_entry_grads(tape_, k, entry, gy, want, tensor_grads_, create_graph_);
+    add_entry_grads(tape_, k, entry, gy, want, gx_, tensor_grads_, create_graph_);
 }
 
 }  // namespace tapegrad::detail

@@ -46,6 +46,7 @@ private:
     NodeSlots slots_;
     std::vector<Value> node_grads_;  // per slot
     TensorGrads tensor_grads_;
+    std::vector<Tensor> gx_;  // add_entry_grads' buffer
     RebuildScratch rebuild_;
 };
 

@@ -56,13 +56,13 @@ void throw_no_tensor_rule(const Tape& tape, std::size_t entry, bool create_graph
 }
 
 void add_entry_grads(const Tape& tape, std::size_t k, const Entry& e, const Tensor& gy, std::span<const char> want,
-                     TensorGrads& grads, bool create_graph) {
+                     std::vector<Tensor>& gx, TensorGrads& grads, bool create_graph) {
     if (e.graph->grads == nullptr) throw_no_tensor_rule(tape, k, create_graph);
     const std::span<TensorImpl* const> ins = e.graph->inputs(e.data);
     for (std::size_t j = 0; j < ins.size(); ++j)
         if (ins[j]->storage != nullptr && ins[j]->storage->modified_at > e.in_place_clock)
             throw_modified(tape, k, j, ins[j]);
-    std::vector<Tensor> gx(ins.size());
+    gx.assign(ins.size(), Tensor());
     e.graph->grads(e.data, gy, gx, want);
     for (std::size_t j = 0; j < ins.size(); ++j) {
         if (want[j] == 0 || !gx[j].defined()) continue;
@@ -145,6 +145,7 @@ std::vector<Tensor> grad(const Tensor& output, const std::vector<Tensor>& inputs
             first = root + 1;  // done
         }
         std::vector<char> want;
+        std::vector<Tensor> gx;
         for (std::size_t k = root + 1; k-- > first;) {
             if (relevant[k] == 0) continue;
             const detail::Entry e = entries[k];  // a copy: the rule's ops may grow the entries
@@ -154,7 +155,7 @@ std::vector<Tensor> grad(const Tensor& output, const std::vector<Tensor>& inputs
             const std::span<TensorImpl* const> ins = e.graph->inputs(e.data);
             want.assign(ins.size(), 0);
             for (std::size_t j = 0; j < ins.size(); ++j) want[j] = ins[j]->requires_grad && leads.contains(ins[j]);
-            detail::add_entry_grads(tape, k, e, gy, want, grads, options.create_graph);
+            detail::add_entry_grads(tape, k, e, gy, want, gx, grads, options.create_graph);
         }
     }
 
