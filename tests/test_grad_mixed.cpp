@@ -354,3 +354,26 @@ TEST_CASE("mixed grad: errors across the boundary") {
     }
     tape.clear();
 }
+
+TEST_CASE("mixed grad: intermediate Values as inputs, and a float32 tensor between them") {
+    Tape& tape = Tape::current();
+    tape.clear();
+    const HigherOrder guard;
+    Value p = 0.7, q = -0.4;
+    const Value h = p * p;
+    // f = exp(h) + exp(h q): df/dh = e^h + q e^(hq), df/dq = h e^(hq), d2f/dh2 = e^h + q^2 e^(hq).
+    const Value f = Tensor::from_values({h, h * q}, {2}).exp().sum().element({});
+    const std::vector<Value> g = tapegrad::grad(f, {h, q}, {.create_graph = true});
+    const double hv = 0.49, qv = -0.4;
+    CHECK(relative_error(g[0].data(), std::exp(hv) + qv * std::exp(hv * qv)) < 1e-14);
+    CHECK(relative_error(g[1].data(), hv * std::exp(hv * qv)) < 1e-14);
+    const std::vector<Value> g2 = tapegrad::grad(g[0], {h, p});
+    CHECK(relative_error(g2[0].data(), std::exp(hv) + qv * qv * std::exp(hv * qv)) < 1e-14);
+    // p only through h (as torch.autograd.grad: each input's total derivative).
+    CHECK(relative_error(g2[1].data(), g2[0].data() * 2 * 0.7) < 1e-14);
+    // The same through a float32 tensor: float32 rounding, not a wrong rule.
+    const Value f32 = Tensor::from_values({h, h * q}, {2}, DType::f32).exp().sum().element({});
+    const double g32 = tapegrad::grad(f32, {q})[0].data();
+    CHECK(std::fabs(g32 - hv * std::exp(hv * qv)) < 1e-6);
+    tape.clear();
+}
