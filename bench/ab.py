@@ -24,6 +24,13 @@ FIGURES = [
     ("T1_small_ops", "ns_op", "T1 ns/op"),
     ("T2_mlp_step/threads:1", "step_ms", "T2 ms/step, 1 thread"),
     ("T2_mlp_step/threads:2", "step_ms", "T2 ms/step, 2 threads"),
+    # grad() and create_graph (--filter "H1|TH")
+    ("H1_hvp", "grad_first_order_us", "H1 grad first order us"),
+    ("H1_hvp", "grad_create_graph_us", "H1 grad create_graph us"),
+    ("H1_hvp", "hvp_create_graph_us", "H1 H v through create_graph us"),
+    ("TH_tensor_create_graph", "grad_us", "TH tensor grad us"),
+    ("TH_tensor_create_graph", "grad_create_graph_us", "TH tensor grad create_graph us"),
+    ("TH_tensor_create_graph", "hvp_us", "TH tensor H v us"),
 ]
 
 

@@ -1,9 +1,11 @@
 // grad(): checks the handles, plans the sweep from the output, runs the first-order or the
-// create_graph sweep, and hands each input its derivative as a Value.
+// create_graph sweep (or, if tensor entries lie between the inputs and the output, the walk of
+// grad_mixed.cpp), and hands each input its derivative as a Value.
 #include "tapegrad/grad.hpp"
 
 #include <string>
 
+#include "grad_mixed.hpp"
 #include "grad_sweep.hpp"
 #include "tape_internals.hpp"
 #include "tapegrad/detail/op_table.hpp"
@@ -37,14 +39,12 @@ SweepPlan::SweepPlan(Tape& tape, Node* root, const std::vector<Value>& inputs)
         if (!slots_.is_parameter(s) && s < floor) floor = s;
     }
     floor_ = all_on_tape_ ? floor : 0;
-    // A tensor op's entry between the inputs and the root: its kernel would move grads.
-    for (const Entry& entry : TapeInternals::entries(tape))
-        if (entry.position <= root_ && (entry.position > floor_ || !all_on_tape_))
-            throw Error(std::string("grad: the graph may pass through '") +
-                        (entry.name != nullptr ? entry.name : "tensor op") +
-                        "' (a tensor op recorded between the inputs and the output, before node " +
-                        std::to_string(entry.position) +
-                        "); derivatives through tensor ops need the tensor engine: use backward()");
+    // Tensor entries between the inputs and the root: the walk of grad_mixed.cpp follows them.
+    const std::vector<Entry>& entries = TapeInternals::entries(tape);
+    for (std::size_t k = 0; k < entries.size() && entries[k].position <= root_; ++k) {
+        if (entries[k].position <= floor_ && all_on_tape_) entry_begin_ = k + 1;
+        entry_end_ = k + 1;
+    }
 }
 
 void SweepPlan::mark_nodes_with_partials() {
@@ -100,6 +100,23 @@ std::vector<Value> grad_of_parameter(const Value& output, const std::vector<Valu
     return out;
 }
 
+// The walk of grad_mixed.cpp over the nodes and entries between the inputs and the output.
+std::vector<Value> grad_through_entries(SweepPlan& plan, const Value& output, const std::vector<Value>& inputs,
+                                        GradOptions options) {
+    Tape& tape = plan.tape();
+    detail::MixedWalk walk(tape, plan.root() + 1, options.create_graph);
+    walk.seed(V::node(output), Value(tape, 1.0));
+    // The lowest input's adjoint is complete once the nodes above it are done (as last_needed).
+    walk.run(plan.all_on_tape() ? plan.floor() + 1 : 0, plan.entry_begin(), plan.entry_end());
+    std::vector<Value> out(inputs.size());
+    for (std::size_t k = 0; k < inputs.size(); ++k) {
+        if (plan.input_slots()[k] == SweepPlan::kNotOnTape) out[k] = Value();
+        else out[k] = walk.adjoint(V::node(inputs[k]));
+        if (!out[k].valid() && !options.allow_unused) throw_unused(k, inputs[k]);
+    }
+    return out;
+}
+
 }  // namespace
 
 std::vector<Value> grad(const Value& output, const std::vector<Value>& inputs, GradOptions options) {
@@ -107,6 +124,7 @@ std::vector<Value> grad(const Value& output, const std::vector<Value>& inputs, G
     if (output.is_parameter()) return grad_of_parameter(output, inputs, options);
     Tape& tape = *output.tape();
     SweepPlan plan(tape, V::node(output), inputs);
+    if (plan.crosses_entries()) return grad_through_entries(plan, output, inputs, options);
     std::vector<Value> out(inputs.size());
     std::vector<bool> reached;  // asked for only when some derivative is zero
     const auto used = [&](std::size_t k) {

@@ -27,24 +27,6 @@ namespace {
 
 using V = ValueAccess;
 
-[[noreturn]] void throw_not_recorded_under_guard(std::size_t i, const Node& node) {
-    throw Error("grad: create_graph needs the graph recorded under tapegrad::HigherOrder, but node " +
-                std::to_string(i) + " ('" + op_name(node.op) + "') was recorded without it");
-}
-[[noreturn]] void throw_fused(std::size_t i, const Node& node) {
-    throw Error("grad: create_graph cannot differentiate node " + std::to_string(i) + " ('" + op_name(node.op) +
-                "') again: an op was folded into it after tapegrad::HigherOrder ended");
-}
-[[noreturn]] void throw_no_rule(std::size_t i, const Node& node) {
-    if (node.op >= ScalarOps::count)
-        throw Error(std::string("grad: '") + op_name(node.op) + "' (node " + std::to_string(i) +
-                    ", a ScalarOp) has no second derivative: create_graph cannot differentiate through it");
-    throw Error(std::string("grad: node ") + std::to_string(i) + " ('" + op_name(node.op) + "') has " +
-                std::to_string(node.n_edges) + " partials, which its op's rule does not give");
-}
-
-Node* parent(const Node& node, std::uint32_t k) { return node_of_grad(node.edges[k].parent_grad); }
-
 // Each slot's terms, and its adjoint recorded from them.
 class Adjoints {
 public:
@@ -166,8 +148,7 @@ std::vector<Node*> create_graph_adjoints(SweepPlan& plan) {
     std::vector<Node*>& input_adjoint = scratch.input_adjoints;
     input_adjoint.assign(slots.count(), nullptr);
     const Value seed(tape, 1.0);
-    Value parents[2];
-    ValuePartial partials[2];
+    RebuildScratch rebuild;
 
     // As backward: only nodes with terms (a non-zero adjoint) are visited.
     std::size_t lowest = plan.root();
@@ -180,40 +161,17 @@ std::vector<Node*> create_graph_adjoints(SweepPlan& plan) {
         Node& node = *slots.node(i);
         const std::uint32_t n = node.n_edges;
         if (n == 0) continue;
-        if (!log.recorded_under_guard(i)) throw_not_recorded_under_guard(i, node);
-        if (node.fused != 0) throw_fused(i, node);
         const double gv = g->value;
-        const auto slot_of = [&](Node* p) {
-            const std::size_t s = plan.slot(p, window);
-            if (s < lowest) lowest = s;
-            return s;
-        };
-        if (node.op == code_of<ops::Sum>) {  // d sum / d x_k = 1
-            for (std::uint32_t k = 0; k < n; ++k) adjoints.add(slot_of(parent(node, k)), nullptr, 1.0, g, gv);
-            continue;
-        }
-        if (node.op == code_of<ops::Dot> && n % 2 == 0) {  // d (a . b) / d a_k = b_k: a_k's edge partial
-            for (std::uint32_t k = 0; k < n; k += 2) {
-                Node* const a = parent(node, k);
-                Node* const b = parent(node, k + 1);
-                adjoints.add(slot_of(a), b, node.edges[k].partial, g, gv);
-                adjoints.add(slot_of(b), a, node.edges[k + 1].partial, g, gv);
-            }
-            continue;
-        }
-        const RuleOfOp rule = rule_of(node.op);
-        if (rule.rebuild == nullptr || rule.arity != n) throw_no_rule(i, node);
-        std::size_t parent_slot[2];
-        for (std::uint32_t k = 0; k < n; ++k) {
-            parent_slot[k] = slot_of(parent(node, k));
-            parents[k] = V::wrap(parent(node, k), slots.is_parameter(parent_slot[k]) ? nullptr : &tape);
-        }
-        rule.rebuild(parents, V::wrap(&node, &tape), log.constant(i), partials);
-        for (std::uint32_t k = 0; k < n; ++k) {
-            const ValuePartial& p = partials[k];
-            if (Node* const pn = V::node(p.value); pn != nullptr) adjoints.add(parent_slot[k], pn, pn->value, g, gv);
-            else if (p.constant != 0.0) adjoints.add(parent_slot[k], nullptr, p.constant, g, gv);
-        }
+        each_value_partial(
+            tape, slots, i, node, log, rebuild,
+            [&](Node* p) {
+                const std::size_t s = plan.slot(p, window);
+                if (s < lowest) lowest = s;
+                return s;
+            },
+            [&](std::size_t s, Node* partial, double partial_value) {
+                adjoints.add(s, partial, partial_value, g, gv);
+            });
     }
     // Parameters come after every node on the tape: their terms are complete now.
     std::vector<Node*> out;

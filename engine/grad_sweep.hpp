@@ -49,10 +49,13 @@ public:
     static constexpr std::size_t kNotOnTape = std::numeric_limits<std::size_t>::max();
     enum Flag : std::uint16_t { kInput = 1, kHasPartials = 2, kReached = 4 };
 
-    // A sweep from `root` (a node on `tape`) towards `inputs` (valid handles). Raises Error if a
-    // tensor op's entry was recorded between the inputs and the root: the sweep cannot run its
-    // kernel without touching grads.
+    // A sweep from `root` (a node on `tape`) towards `inputs` (valid handles).
     SweepPlan(Tape& tape, Node* root, const std::vector<Value>& inputs);
+    // True if tensor entries were recorded between the inputs and the root: the sweeps here
+    // cannot pass them (grad_mixed.cpp's walk can). They are entries [entry_begin, entry_end).
+    bool crosses_entries() const { return entry_end_ > entry_begin_; }
+    std::size_t entry_begin() const { return entry_begin_; }
+    std::size_t entry_end() const { return entry_end_; }
 
     Tape& tape() const { return tape_; }
     std::size_t root() const { return root_; }
@@ -84,6 +87,7 @@ public:
     // True for the lowest input when every input is on the tape: its adjoint is the last one
     // needed, so the sweep need not pass through it.
     bool last_needed(std::size_t i) const { return i == floor_ && all_on_tape_ && is_input(i); }
+    bool all_on_tape() const { return all_on_tape_; }  // no input is a parameter
 
     // For each input: does the output reach it through the graph's edges, whatever the partials?
     std::vector<bool> reached_inputs();
@@ -96,6 +100,7 @@ private:
     std::vector<std::size_t> input_slots_;
     std::size_t floor_ = 0;
     bool all_on_tape_ = true;  // no input is a parameter
+    std::size_t entry_begin_ = 0, entry_end_ = 0;
 };
 
 // d root / d input for each input (0 where the root does not depend on it).

@@ -5,15 +5,18 @@
 //
 // Before walking, one pass forward over the entries marks the tensors computed from the inputs:
 // only entries whose result is one of those are differentiated, and only towards their inputs
-// that are (so a frozen layer's weights get no grad computed).
+// that are (so a frozen layer's weights get no grad computed). If that pass finds the inputs
+// reaching the output through Values (Tensor::element, then Tensor::from_values), the walk over
+// nodes and entries of grad_mixed.cpp takes over.
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <unordered_set>
 
+#include "grad_mixed.hpp"
 #include "tape_internals.hpp"
 #include "tapegrad/detail/op_recorder.hpp"
 #include "tapegrad/grad.hpp"
+#include "tensor_entry_grads.hpp"
 
 namespace tapegrad {
 
@@ -36,16 +39,6 @@ template <class F> Tensor constant_map(const Tensor& x, F f) {
     return Tensor::from(v, x.shape(), x.dtype());
 }
 
-[[noreturn]] void throw_no_rule(const Tape& tape, std::size_t entry, bool create_graph) {
-    const std::string name = tape.entry_name(entry);
-    if (name == "from_values")
-        throw Error("grad: the graph passes from Values into a tensor (entry " + std::to_string(entry) +
-                    ", 'from_values'); grad() on tensors does not follow Values: use backward()");
-    throw Error("grad: '" + name + "' (entry " + std::to_string(entry) + ") has no tensor grad rule" +
-                (create_graph ? " (no second derivative)" : "") + ": grad() cannot differentiate through it" +
-                (create_graph ? "" : "; backward() can"));
-}
-
 [[noreturn]] void throw_modified(const Tape& tape, std::size_t entry, std::size_t input, const TensorImpl* t) {
     throw Error("grad: input " + std::to_string(input) + " of '" + tape.entry_name(entry) + "' (entry " +
                 std::to_string(entry) + "), a leaf of shape " + shape_str(t) +
@@ -54,6 +47,30 @@ template <class F> Tensor constant_map(const Tensor& x, F f) {
 }
 
 }  // namespace
+
+void throw_no_tensor_rule(const Tape& tape, std::size_t entry, bool create_graph) {
+    const std::string name = tape.entry_name(entry);
+    throw Error("grad: '" + name + "' (entry " + std::to_string(entry) + ") has no tensor grad rule" +
+                (create_graph ? " (no second derivative)" : "") + ": grad() cannot differentiate through it" +
+                (create_graph ? "" : "; backward() can"));
+}
+
+void add_entry_grads(const Tape& tape, std::size_t k, const Entry& e, const Tensor& gy, std::span<const char> want,
+                     std::vector<Tensor>& gx, TensorGrads& grads, bool create_graph) {
+    if (e.graph->grads == nullptr) throw_no_tensor_rule(tape, k, create_graph);
+    const std::span<TensorImpl* const> ins = e.graph->inputs(e.data);
+    for (std::size_t j = 0; j < ins.size(); ++j)
+        if (ins[j]->storage != nullptr && ins[j]->storage->modified_at > e.in_place_clock)
+            throw_modified(tape, k, j, ins[j]);
+    gx.assign(ins.size(), Tensor());
+    e.graph->grads(e.data, gy, gx, want);
+    for (std::size_t j = 0; j < ins.size(); ++j) {
+        if (want[j] == 0 || !gx[j].defined()) continue;
+        const auto [at, fresh] = grads.try_emplace(ins[j], gx[j]);
+        if (!fresh) at->second = at->second + gx[j];
+    }
+}
+
 }  // namespace detail
 
 Tensor step(const Tensor& x) {
@@ -86,7 +103,7 @@ std::vector<Tensor> grad(const Tensor& output, const std::vector<Tensor>& inputs
     std::optional<NoGrad> no_grad;
     if (!options.create_graph) no_grad.emplace();
 
-    std::unordered_map<const TensorImpl*, Tensor> grads;
+    detail::TensorGrads grads;
     grads.emplace(out, Tensor::ones(output.shape(), output.dtype()));
     if (!out->leaf) {
         const std::vector<detail::Entry>& entries = detail::TapeInternals::entries(tape);
@@ -96,26 +113,36 @@ std::vector<Tensor> grad(const Tensor& output, const std::vector<Tensor>& inputs
         // tensor, an entry with no tensor inputs (from_values) may bring it back.
         std::unordered_set<const TensorImpl*> leads(in.begin(), in.end());
         std::vector<char> relevant(root + 1, 0);
-        std::size_t first = root + 1;
-        bool values_from_leads = false;
+        std::size_t first = root + 1;      // the first relevant entry
+        std::size_t first_hit = root + 1;  // the first entry that reads a lead, element included
+        bool values_from_leads = false, through_values = false;
         for (std::size_t k = 0; k <= root; ++k) {
             const detail::Entry& e = entries[k];
             if (e.graph == nullptr) {
-                if (first <= root) detail::throw_no_rule(tape, k, options.create_graph);
+                if (first_hit <= root) detail::throw_no_tensor_rule(tape, k, options.create_graph);
                 continue;
             }
             const std::span<TensorImpl* const> ins = e.graph->inputs(e.data);
             bool hit = ins.empty() && values_from_leads;
             for (const TensorImpl* t : ins) hit = hit || leads.contains(t);
             if (!hit) continue;
+            if (first_hit > root) first_hit = k;
             const TensorImpl* made = e.graph->output(e.data);
             if (made == nullptr) {
                 values_from_leads = true;
                 continue;
             }
+            through_values = through_values || ins.empty();
             relevant[k] = 1;
             leads.insert(made);
             if (first > root) first = k;
+        }
+        if (through_values) {
+            detail::MixedWalk walk(tape, entries[root].position, options.create_graph);
+            walk.seed(out, grads.at(out));
+            walk.run(entries[first_hit].position, first_hit, root + 1);
+            grads = std::move(walk.tensor_grads());
+            first = root + 1;  // done
         }
         std::vector<char> want;
         std::vector<Tensor> gx;
@@ -124,21 +151,11 @@ std::vector<Tensor> grad(const Tensor& output, const std::vector<Tensor>& inputs
             const detail::Entry e = entries[k];  // a copy: the rule's ops may grow the entries
             const auto found = grads.find(e.graph->output(e.data));
             if (found == grads.end()) continue;
-            if (e.graph->grads == nullptr) detail::throw_no_rule(tape, k, options.create_graph);
             const Tensor gy = found->second;
             const std::span<TensorImpl* const> ins = e.graph->inputs(e.data);
-            for (std::size_t j = 0; j < ins.size(); ++j)
-                if (ins[j]->storage != nullptr && ins[j]->storage->modified_at > e.in_place_clock)
-                    detail::throw_modified(tape, k, j, ins[j]);
             want.assign(ins.size(), 0);
             for (std::size_t j = 0; j < ins.size(); ++j) want[j] = ins[j]->requires_grad && leads.contains(ins[j]);
-            gx.assign(ins.size(), Tensor());
-            e.graph->grads(e.data, gy, gx, want);
-            for (std::size_t j = 0; j < ins.size(); ++j) {
-                if (want[j] == 0 || !gx[j].defined()) continue;
-                const auto [at, fresh] = grads.try_emplace(ins[j], gx[j]);
-                if (!fresh) at->second = at->second + gx[j];
-            }
+            detail::add_entry_grads(tape, k, e, gy, want, gx, grads, options.create_graph);
         }
     }
 

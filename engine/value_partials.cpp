@@ -2,6 +2,7 @@
 #include "value_partials.hpp"
 
 #include <array>
+#include <string>
 #include <utility>
 
 #include "tapegrad/detail/op_table.hpp"
@@ -40,5 +41,21 @@ const std::array<RuleOfOp, 256> rules = [] {
 }  // namespace
 
 RuleOfOp rule_of(std::uint8_t op) { return rules[op]; }
+
+void throw_not_recorded_under_guard(std::size_t i, const Node& node) {
+    throw Error("grad: create_graph needs the graph recorded under tapegrad::HigherOrder, but node " +
+                std::to_string(i) + " ('" + op_name(node.op) + "') was recorded without it");
+}
+void throw_fused(std::size_t i, const Node& node) {
+    throw Error("grad: create_graph cannot differentiate node " + std::to_string(i) + " ('" + op_name(node.op) +
+                "') again: an op was folded into it after tapegrad::HigherOrder ended");
+}
+void throw_no_rule(std::size_t i, const Node& node) {
+    if (node.op >= ScalarOps::count)
+        throw Error(std::string("grad: '") + op_name(node.op) + "' (node " + std::to_string(i) +
+                    ", a ScalarOp) has no second derivative: create_graph cannot differentiate through it");
+    throw Error(std::string("grad: node ") + std::to_string(i) + " ('" + op_name(node.op) + "') has " +
+                std::to_string(node.n_edges) + " partials, which its op's rule does not give");
+}
 
 }  // namespace tapegrad::detail

@@ -8,14 +8,15 @@
 //                after that node, when every user of the Value has added to its grad, and it adds
 //                that grad into the tensor's grad.
 //
-// grad() on tensors (engine/tensor_grad_graph.cpp) does not follow Values: it raises Error when
-// the output depends on a from_values entry. Scalar grad() raises Error for any entry between its
-// inputs and output. backward() covers both directions.
+// backward() covers both directions, and so do both grad()s, first order and with create_graph:
+// a graph that crosses between Values and Tensors goes to engine/grad_mixed.cpp's walk, which
+// reads these entries back through read_from_values and read_element (detail/values_entries.hpp).
 #include <algorithm>
 #include <string>
 
 #include "tapegrad/detail/op_recorder.hpp"
 #include "tapegrad/detail/tensor_loops.hpp"
+#include "tapegrad/detail/values_entries.hpp"
 
 namespace tapegrad::detail {
 namespace {
@@ -76,6 +77,21 @@ constexpr EntryGraph kElementGraph{
 };
 
 }  // namespace
+
+bool read_from_values(const Entry& entry, FromValuesEntry& out) {
+    if (entry.graph != &kFromValuesGraph) return false;
+    const auto* d = static_cast<const FromValues*>(entry.data);
+    out = FromValuesEntry{d->out, {d->nodes, static_cast<std::size_t>(d->out->numel)}};
+    return true;
+}
+
+bool read_element(const Entry& entry, ElementEntry& out) {
+    if (entry.graph != &kElementGraph) return false;
+    const auto* d = static_cast<const Element*>(entry.data);
+    out = ElementEntry{d->t, d->at, d->node};
+    return true;
+}
+
 }  // namespace tapegrad::detail
 
 namespace tapegrad {

@@ -92,6 +92,16 @@ def pinn(p):
     return ((d2u + u) ** 2).mean()
 
 
+def mixed_values(p):
+    """Tensor elements as scalars, and scalars stacked into a tensor (tapegrad's Tensor::element
+    and Tensor::from_values)."""
+    w, x = p
+    y = torch.tanh(w @ x)  # [3, 1]
+    e = y[0, 0] * y[1, 0] + torch.sin(y[2, 0])
+    t = torch.stack([e, w[0, 1] * w[2, 0], torch.exp(x[1, 0])]).reshape(3, 1)
+    return (torch.tanh(t) * y).sum() + e * e
+
+
 CASES = [
     ("mlp_tanh_mse", mlp_tanh_mse, [(3, 4), (4,), (4, 2), (2,)]),
     ("mlp_relu_ce", mlp_relu_ce, [(3, 4), (4,), (4, 3)]),
@@ -100,6 +110,7 @@ CASES = [
     ("matmul_shapes", matmul_shapes, [(2, 3, 4), (4, 2), (4,)]),
     ("penalty_mlp", penalty_mlp, [(3, 4), (4,), (4, 2), (2,), (5, 3)]),
     ("pinn", pinn, [(1, 4), (4,), (4, 1)]),
+    ("mixed_values", mixed_values, [(3, 2), (2, 1)]),
 ]
 
 

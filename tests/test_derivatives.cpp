@@ -10,12 +10,14 @@
 
 #include <tapegrad/tapegrad.hpp>
 
+#include "error_message.hpp"
 #include "random_graph.hpp"
 
 using tapegrad::Tape;
 using tapegrad::Value;
 using Vector = std::vector<double>;
 using Matrix = std::vector<std::vector<double>>;
+using tapegrad::test::message_of;
 
 namespace {
 
@@ -66,15 +68,6 @@ const Vector kArticleWeights{0.2, 0.2, 0.3, 0.3, 0.3, 0.9};
 
 // f(x, y, z) = x^2 y + sin(y z) + exp(x) z
 Value three(const std::vector<Value>& v) { return v[0] * v[0] * v[1] + (v[1] * v[2]).sin() + v[0].exp() * v[2]; }
-
-std::string message_of(auto&& f) {
-    try {
-        f();
-    } catch (const tapegrad::Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
 
 }  // namespace
 

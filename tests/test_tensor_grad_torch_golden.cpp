@@ -1,7 +1,8 @@
 // Tensor grad with create_graph against PyTorch (float64, torch.autograd.grad with
 // create_graph=True): first derivatives and Hessian-vector products of an MLP's losses, a
 // softmax/elementwise mix, views with broadcasting, matmul's shapes, a gradient penalty and a
-// physics-informed residual (d2u/dx2 inside the function). The data comes from
+// physics-informed residual (d2u/dx2 inside the function), and a graph through Tensor::element
+// and Tensor::from_values (PyTorch's indexing and torch.stack). The data comes from
 // tests/data/torch_tensor_higher_order.txt, written by tests/gen_torch_tensor_higher_order.py; the
 // functions below mirror the script's.
 #include <algorithm>
@@ -110,6 +111,15 @@ Tensor pinn(const Tensors& p) {
     return (r * r).mean();
 }
 
+Tensor mixed_values(const Tensors& p) {
+    const tapegrad::HigherOrder guard;  // the scalar ops are differentiated twice
+    const Tensor y = p[0].matmul(p[1]).tanh();
+    const tapegrad::Value e = y.element({0, 0}) * y.element({1, 0}) + y.element({2, 0}).sin();
+    const Tensor t =
+        Tensor::from_values({e, p[0].element({0, 1}) * p[0].element({2, 0}), p[1].element({1, 0}).exp()}, {3, 1});
+    return (t.tanh() * y).sum() + Tensor::from_values({e * e}, {});
+}
+
 const std::map<std::string, std::function<Tensor(const Tensors&)>> kCases = {
     {"mlp_tanh_mse", mlp_tanh_mse},
     {"mlp_relu_ce", mlp_relu_ce},
@@ -118,6 +128,7 @@ const std::map<std::string, std::function<Tensor(const Tensors&)>> kCases = {
     {"matmul_shapes", matmul_shapes},
     {"penalty_mlp", penalty_mlp},
     {"pinn", pinn},
+    {"mixed_values", mixed_values},
 };
 
 // |a - b| / max(1, |b|), the largest over the elements.

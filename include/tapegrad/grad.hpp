@@ -12,6 +12,11 @@
 //   Tensor w = Tensor::randn({3, 3}, DType::f64, true);  // tensors need no guard
 //   Tensor g = grad((w.matmul(w).tanh()).sum(), {w}, {.create_graph = true})[0];
 //   Tensor hv = grad((g * v).sum(), {w})[0];        // a Hessian-vector product
+//
+//   // Values and Tensors in one graph (the scalar part recorded under HigherOrder):
+//   Tensor y = w.matmul(x).tanh();
+//   Value e = y.element({0, 0}) * y.element({1, 0});
+//   Tensor ge = grad(Tensor::from_values({e}, {}), {w}, {.create_graph = true})[0];
 #pragma once
 
 #include <vector>
@@ -34,10 +39,11 @@ struct GradOptions {
 
 // d output / d input for each input (leaves, parameters or intermediate results). No node's
 // grad() changes. Without create_graph the results are constants (leaves on the output's tape);
-// with it they are Values on that tape that depend on the graph. The sweep covers scalar nodes:
-// a graph through a tensor op raises Error (Tensor::backward differentiates those), as does,
-// under create_graph, a user's ScalarOp (it gives first derivatives only). Empty or stale
-// handles raise Error naming the input.
+// with it they are Values on that tape that depend on the graph. The graph may pass through
+// tensors (Tensor::from_values, tensor ops, Tensor::element): with create_graph their scalar nodes
+// too must have been recorded under HigherOrder. Raises Error under create_graph for a user's
+// ScalarOp or custom tensor op (they give first derivatives only), for an entry without a tensor
+// rule, and for empty or stale handles, naming the input.
 std::vector<Value> grad(const Value& output, const std::vector<Value>& inputs, GradOptions options = {});
 
 // The same for tensors: d output / d input for each input, each in its input's shape and type
@@ -47,9 +53,9 @@ std::vector<Value> grad(const Value& output, const std::vector<Value>& inputs, G
 // the results can be differentiated again, to any order. Needs no HigherOrder guard: tensor ops
 // always keep what their rule reads. Raises Error naming the op for an op without a rule (custom
 // ops under create_graph) and for a leaf an op read that was changed in place since; naming the
-// input for empty or stale handles and inputs that do not require grad. The walk does not
-// follow Values: an output that depends on the inputs through Tensor::element and
-// Tensor::from_values is an Error (backward() differentiates such graphs).
+// input for empty or stale handles and inputs that do not require grad. The walk follows Values
+// too (Tensor::element, scalar ops, Tensor::from_values); with create_graph, scalar nodes on that
+// path must have been recorded under HigherOrder, as for grad() on Values.
 std::vector<Tensor> grad(const Tensor& output, const std::vector<Tensor>& inputs, GradOptions options = {});
 
 }  // namespace tapegrad
