@@ -101,15 +101,15 @@ struct DataParallel::Impl {
             b.params.push_back(k);
             b.numel += p.numel;
         }
+        std::size_t segment_bytes = 0;
         for (Bucket& b : buckets) {
-            b.segment_offset = stats.bytes_per_step;
-            stats.bytes_per_step += (b.numel * elem(b) + 63) / 64 * 64;  // each bucket on its own lines
+            b.segment_offset = segment_bytes;
+            segment_bytes += (b.numel * elem(b) + 63) / 64 * 64;  // each bucket on cache lines of its own
         }
         // Collective: every rank decides alike whether the ranks share one machine's memory.
         const char* env = std::getenv("TAPEGRAD_DIST_SHARED_MEMORY");
         const bool wanted = options.shared_memory && !(env != nullptr && std::strcmp(env, "0") == 0);
-        if (ctx.size() > 1) shared = detail::NodeReduce::make(comm, stats.bytes_per_step, wanted);
-        stats.bytes_per_step = 0;
+        if (ctx.size() > 1) shared = detail::NodeReduce::make(comm, segment_bytes, wanted);
         for (Bucket& b : buckets) {
             if (!shared) {
                 b.send.resize(b.numel * elem(b));
@@ -137,6 +137,7 @@ struct DataParallel::Impl {
             tapegrad::detail::TensorImpl* t = p.tensor;
             t->grad_buffer();  // a leaf's own grad storage, kept for the way back
             void* to = into ? static_cast<void*>(in_segment(p)) : t->grad_storage->data;
+            if (to == t->grad) continue;
             std::memcpy(to, t->grad, t->bytes());
             t->grad = to;
             if (t->grad_leaf != nullptr) t->grad_leaf->data = to;
@@ -265,7 +266,7 @@ struct DataParallel::Impl {
         if (scheduled) {  // Note [when a bucket is ready]: did an early bucket change after it went?
             std::vector<int> stale(buckets.size(), 0);
             for (std::size_t i = 0; i < buckets.size(); ++i) {
-                Bucket& b = buckets[i];
+                const Bucket& b = buckets[i];
                 stale[i] = b.early && (b.direct ? hooks != b.hooks_at_send : changed_since_sent(b));
             }
             const auto t = Clock::now();
