@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <thread>
 
 #include "detail.hpp"
@@ -62,8 +63,10 @@ std::unique_ptr<NodeReduce> NodeReduce::make(MPI_Comm comm, std::size_t bytes, b
     MPI_Info_create(&info);
     MPI_Info_set(info, "alloc_shared_noncontig", "true");  // each segment on its own pages
     void* base = nullptr;
-    const int rc = MPI_Win_allocate_shared(static_cast<MPI_Aint>(r->bytes_ + sizeof(Control)), kLine, info, comm, &base,
-                                           &r->window_);
+    // kLine more than needed: MPI promises no alignment, and each segment is used from its first
+    // cache-line boundary on (Control is aligned to one, and the sums vectorise better).
+    const int rc = MPI_Win_allocate_shared(static_cast<MPI_Aint>(r->bytes_ + sizeof(Control) + kLine), 1, info, comm,
+                                           &base, &r->window_);
     MPI_Info_free(&info);
     MPI_Comm_free(&node);
     // The same on every rank (a collective), so a failure falls back everywhere alike.
@@ -78,7 +81,8 @@ std::unique_ptr<NodeReduce> NodeReduce::make(MPI_Comm comm, std::size_t bytes, b
         int unit = 0;
         void* at = nullptr;
         check_mpi(MPI_Win_shared_query(r->window_, k, &segment_bytes, &unit, &at), "dist::DataParallel");
-        r->segments_.push_back(static_cast<unsigned char*>(at));
+        const auto address = reinterpret_cast<std::uintptr_t>(at);
+        r->segments_.push_back(static_cast<unsigned char*>(at) + (kLine - address % kLine) % kLine);
     }
     *r->control(rank) = Control{};
     check_mpi(MPI_Win_lock_all(MPI_MODE_NOCHECK, r->window_), "dist::DataParallel");
