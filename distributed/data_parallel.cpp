@@ -302,7 +302,7 @@ struct DataParallel::Impl {
         const double waited = shared->waited();
         for (const Param& p : params)
             if (p.node != nullptr) std::memcpy(in_segment(p), &p.node->grad, sizeof(double));
-        shared->gather(false);
+        shared->gather();
         const double n = options.reduce == Reduce::mean ? ctx.size() : 1.0;
         for (const Bucket& b : buckets)
             tapegrad::detail::dispatch(

@@ -14,7 +14,6 @@ namespace tapegrad::dist::detail {
 // spinning never slows another's writes.
 struct NodeReduce::Control {
     alignas(64) std::uint64_t ready;  // the last step whose gradients the segment holds
-    std::uint64_t flag;               // gather()'s flag, for that step
     alignas(64) std::uint64_t done;   // the last step whose share this rank has written everywhere
 };
 
@@ -106,20 +105,12 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 }
 }  // namespace
 
-void NodeReduce::gather(bool flag) {
+void NodeReduce::gather() {
     ++step_;
-    Control* mine = control(rank_);
-    word(mine->flag).store(flag ? step_ : 0, std::memory_order_relaxed);
-    word(mine->ready).store(step_, std::memory_order_release);
+    word(control(rank_)->ready).store(step_, std::memory_order_release);
     const auto start = std::chrono::steady_clock::now();
     for (int k = 0; k < size_; ++k) wait_until(control(k)->ready, step_);
     waited_ += seconds_since(start);
-}
-
-bool NodeReduce::any_flag() const {
-    for (int k = 0; k < size_; ++k)
-        if (word(control(k)->flag).load(std::memory_order_relaxed) == step_) return true;
-    return false;
 }
 
 template <class T> void NodeReduce::reduce_share(std::size_t byte_offset, std::size_t count, T divisor) const {

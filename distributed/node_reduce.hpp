@@ -31,10 +31,8 @@ public:
 
     // This rank's segment.
     unsigned char* mine() const { return segments_[static_cast<std::size_t>(rank_)]; }
-    // mine() holds this step's gradients; waits until every rank's segment does. `flag` is
-    // shared: any_flag() says whether any rank raised it.
-    void gather(bool flag);
-    bool any_flag() const;
+    // mine() holds this step's gradients; waits until every rank's segment does.
+    void gather();
     // After gather(): for this rank's share of `count` elements of type T at byte_offset, every
     // segment gets (the sum over ranks, in rank order) / divisor.
     template <class T> void reduce_share(std::size_t byte_offset, std::size_t count, T divisor) const;
