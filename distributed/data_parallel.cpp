@@ -36,8 +36,8 @@
 namespace tapegrad::dist {
 
 namespace {
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+using detail::Clock;
+using detail::seconds_since;
 
 struct Param {
     tapegrad::detail::TensorImpl* tensor = nullptr;  // or

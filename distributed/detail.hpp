@@ -3,6 +3,7 @@
 
 #include <mpi.h>
 
+#include <chrono>
 #include <cstdint>
 #include <vector>
 
@@ -17,6 +18,9 @@ struct Context::Impl {
 namespace detail {
 
 MPI_Comm comm_of(const Context& ctx);
+using Clock = std::chrono::steady_clock;
+inline double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
 // Raises Error "op: MPI failed: <MPI's reason>" unless rc is MPI_SUCCESS.
 void check_mpi(int rc, const char* op);
 MPI_Datatype mpi_type(DType dtype);

@@ -99,18 +99,16 @@ NodeReduce::Control* NodeReduce::control(int rank) const {
     return reinterpret_cast<Control*>(segments_[static_cast<std::size_t>(rank)] + bytes_);
 }
 
-namespace {
-double seconds_since(std::chrono::steady_clock::time_point t) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+void NodeReduce::arrive_and_wait(std::uint64_t Control::*counter) {
+    word(control(rank_)->*counter).store(step_, std::memory_order_release);
+    const auto start = Clock::now();
+    for (int k = 0; k < size_; ++k) wait_until(control(k)->*counter, step_);
+    waited_ += seconds_since(start);
 }
-}  // namespace
 
 void NodeReduce::gather() {
     ++step_;
-    word(control(rank_)->ready).store(step_, std::memory_order_release);
-    const auto start = std::chrono::steady_clock::now();
-    for (int k = 0; k < size_; ++k) wait_until(control(k)->ready, step_);
-    waited_ += seconds_since(start);
+    arrive_and_wait(&Control::ready);
 }
 
 template <class T> void NodeReduce::reduce_share(std::size_t byte_offset, std::size_t count, T divisor) const {
@@ -134,11 +132,6 @@ template <class T> void NodeReduce::reduce_share(std::size_t byte_offset, std::s
 template void NodeReduce::reduce_share<float>(std::size_t, std::size_t, float) const;
 template void NodeReduce::reduce_share<double>(std::size_t, std::size_t, double) const;
 
-void NodeReduce::scatter_done() {
-    word(control(rank_)->done).store(step_, std::memory_order_release);
-    const auto start = std::chrono::steady_clock::now();
-    for (int k = 0; k < size_; ++k) wait_until(control(k)->done, step_);
-    waited_ += seconds_since(start);
-}
+void NodeReduce::scatter_done() { arrive_and_wait(&Control::done); }
 
 }  // namespace tapegrad::dist::detail

@@ -45,6 +45,8 @@ private:
     NodeReduce() = default;
     struct Control;
     Control* control(int rank) const;
+    // Sets this rank's `counter` to the current step and waits until every rank's has it.
+    void arrive_and_wait(std::uint64_t Control::*counter);
 
     MPI_Win window_ = MPI_WIN_NULL;
     int rank_ = 0, size_ = 1;
