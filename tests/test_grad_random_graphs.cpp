@@ -85,6 +85,22 @@ double relative(double a, double b) { return std::fabs(a - b) / std::max(1.0, st
 struct Tally {
     double worst = 0.0;
     std::size_t checked = 0, unsound = 0;
+
+    // One graph's error against the coarse stencil, and the spread between the fine and coarse
+    // stencils: a spread past the tolerance marks the reference unsound (a kink or a steep region
+    // within the stencil's reach), and the graph is skipped.
+    void take(std::uint64_t seed, double error, double spread) {
+        if (spread >= kTolerance) {
+            ++unsound;
+            return;
+        }
+        ++checked;
+        worst = std::max(worst, error);
+        if (error >= kTolerance) {
+            CAPTURE(seed);
+            CHECK(error < kTolerance);
+        }
+    }
 };
 
 }  // namespace
@@ -105,16 +121,7 @@ TEST_CASE("random scalar graphs: Hessians by create_graph match central differen
                 spread = std::max(spread, relative(fine[i], coarse[i]));
             }
         }
-        if (spread >= kTolerance) {  // a kink or steep region within the stencil's reach
-            ++t.unsound;
-            continue;
-        }
-        ++t.checked;
-        t.worst = std::max(t.worst, error);
-        if (error >= kTolerance) {
-            CAPTURE(seed);
-            CHECK(error < kTolerance);
-        }
+        t.take(seed, error, spread);
     }
     MESSAGE("random graphs, second order: " << t.checked << " checked (" << t.unsound
                                             << " skipped: unsound reference), largest relative error " << t.worst);
@@ -136,16 +143,7 @@ TEST_CASE("random scalar graphs: third derivatives by create_graph match central
                 error = std::max(error, relative(third[i][j], coarse[i][j]));
                 spread = std::max(spread, relative(fine[i][j], coarse[i][j]));
             }
-        if (spread >= kTolerance) {
-            ++t.unsound;
-            continue;
-        }
-        ++t.checked;
-        t.worst = std::max(t.worst, error);
-        if (error >= kTolerance) {
-            CAPTURE(seed);
-            CHECK(error < kTolerance);
-        }
+        t.take(seed, error, spread);
     }
     MESSAGE("random graphs, third order: " << t.checked << " checked (" << t.unsound
                                            << " skipped: unsound reference), largest relative error " << t.worst);

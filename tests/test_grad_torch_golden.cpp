@@ -3,16 +3,16 @@
 // tests/gen_torch_higher_order.py writes. The functions below mirror the script's cases.
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <functional>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <doctest/doctest.h>
 
 #include <tapegrad/tapegrad.hpp>
+
+#include "golden_file.hpp"
 
 using tapegrad::Tape;
 using tapegrad::Value;
@@ -44,34 +44,12 @@ const std::map<std::string, std::function<Value(const Values&)>> kCases = {
     {"article", article},
 };
 
-// case -> role -> numbers
-std::map<std::string, std::map<std::string, std::vector<double>>> read_golden() {
-    std::ifstream in(std::string(TAPEGRAD_TEST_DATA) + "/torch_higher_order.txt");
-    REQUIRE(in.good());
-    std::map<std::string, std::map<std::string, std::vector<double>>> out;
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.empty() || line[0] == '#') continue;
-        std::istringstream fields(line);
-        std::string name, role;
-        std::size_t count = 0;
-        fields >> name >> role >> count;
-        std::vector<double>& numbers = out[name][role];
-        for (std::size_t k = 0; k < count; ++k) {
-            std::string v;
-            fields >> v;
-            numbers.push_back(std::stod(v));
-        }
-    }
-    return out;
-}
-
 double value_or_zero(const Value& v) { return v.valid() ? v.data() : 0.0; }
 
 }  // namespace
 
 TEST_CASE("create_graph matches PyTorch's double and triple backward in float64") {
-    const auto golden = read_golden();
+    const auto golden = tapegrad::test::read_golden("torch_higher_order.txt");
     REQUIRE(golden.size() == kCases.size());
     double worst = 0.0;
     Tape& tape = Tape::current();

@@ -7,16 +7,16 @@
 // functions below mirror the script's.
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <functional>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <doctest/doctest.h>
 
 #include <tapegrad/tapegrad.hpp>
+
+#include "golden_file.hpp"
 
 using tapegrad::DType;
 using tapegrad::Shape;
@@ -26,29 +26,10 @@ using Tensors = std::vector<Tensor>;
 
 namespace {
 
-using Golden = std::map<std::string, std::map<std::string, std::vector<double>>>;
+using tapegrad::test::Golden;
 
 const Golden& golden() {
-    static const Golden data = [] {
-        std::ifstream in(std::string(TAPEGRAD_TEST_DATA) + "/torch_tensor_higher_order.txt");
-        REQUIRE(in.good());
-        Golden out;
-        std::string line;
-        while (std::getline(in, line)) {
-            if (line.empty() || line[0] == '#') continue;
-            std::istringstream fields(line);
-            std::string name, role;
-            std::size_t count = 0;
-            fields >> name >> role >> count;
-            std::vector<double>& numbers = out[name][role];
-            for (std::size_t k = 0; k < count; ++k) {
-                double v = 0.0;
-                fields >> v;
-                numbers.push_back(v);
-            }
-        }
-        return out;
-    }();
+    static const Golden data = tapegrad::test::read_golden("torch_tensor_higher_order.txt");
     return data;
 }
 
