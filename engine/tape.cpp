@@ -20,6 +20,11 @@ constexpr std::size_t kNodesPerChunk = (2u << 20) / sizeof(detail::Node);
 constexpr std::size_t kEdgesPerChunk = (2u << 20) / sizeof(detail::Edge);
 }  // namespace
 
+std::uint64_t detail::next_tape_generation() noexcept {
+    static std::atomic<std::uint64_t> next{kParameterGeneration + 1};
+    return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 Tape::Tape() : nodes_(kNodesPerChunk), edges_(kEdgesPerChunk) {}
 Tape::~Tape() { arena_.rewind(); }  // entry data first: it may hand memory back to the tape
 
@@ -44,7 +49,7 @@ void Tape::clear() {
     edges_.rewind();
     entries_.clear();
     arena_.rewind();
-    ++generation_;
+    generation_ = detail::next_tape_generation();
     swept_ = false;
     sealed_ = nullptr;
     fused_ops_ = 0;

@@ -52,7 +52,14 @@ Value Value::parameter(double x) {
         node = static_cast<detail::Node*>(p.pool.malloc());
     }
     if (node == nullptr) throw Error("parameter: out of memory");
-    *node = detail::Node{x, 0.0, nullptr, 0, detail::code_of<ops::Leaf>, detail::code_of<ops::Leaf>, 0, 0};
+    *node = detail::Node{.grad = 0.0,
+                         .value = x,
+                         .edges = nullptr,
+                         .n_edges = 0,
+                         .op = detail::code_of<ops::Leaf>,
+                         .first_op = detail::code_of<ops::Leaf>,
+                         .second_op = 0,
+                         .fused = 0};
     return detail::ValueAccess::wrap(node, nullptr);
 }
 

@@ -122,6 +122,11 @@ TEST_CASE("every scalar op passes the finite-difference check") {
         check_gradients([](const V& x) { return x[1].pow(x[0]); }, {p, 0.7});
         check_gradients([](const V& x) { return tapegrad::sum({x[0], x[1], x[0]}); }, {p, 0.7});
         check_gradients([](const V& x) { return tapegrad::dot(V{x[0], x[1]}, V{x[1], x[0] * 2.0}); }, {p, 0.7});
+        check_gradients(
+            [](const V& x) {
+                return tapegrad::dot(V{x[0], x[1]}, V{x[1], x[0] * 2.0}, x[0] * x[1]);
+            },
+            {p, 0.7});
     }
 }
 

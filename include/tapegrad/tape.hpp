@@ -51,6 +51,13 @@ void release_free_buffers(BufferPools* pools) noexcept;  // returns idle buffers
 
 struct TapeInternals;  // the engine's view of a tape's streams (engine/tape_internals.hpp)
 
+// Tape generations are drawn from one process-wide counter, so that a generation names one tape
+// and one interval between its clears: a handle whose generation is its tape's current one is
+// readable on that tape, checked with one comparison. 0 marks an empty Value handle and
+// kParameterGeneration a parameter's; tapes start above both.
+inline constexpr std::uint64_t kParameterGeneration = 1;
+std::uint64_t next_tape_generation() noexcept;
+
 // Bumped by every in-place change of a leaf's data (Tensor::add_ and the like, optimizer steps),
 // which stamps the leaf's storage with it; an entry keeps its value when recorded, so grad() can
 // tell a leaf an op read was changed afterwards.
@@ -83,7 +90,7 @@ public:
     std::size_t edge_count() const { return edges_.size(); }             // partials recorded
     std::size_t bytes_used() const;                                      // by nodes and edges
     std::size_t bytes_reserved() const;                                  // held, used or not
-    std::uint64_t generation() const { return generation_; }             // bumped by clear()
+    std::uint64_t generation() const { return generation_; }             // changed by clear(), never reused
     bool grad_enabled() const { return grad_enabled_; }
     // True while a HigherOrder guard is alive on this tape.
     bool higher_order() const { return higher_order_; }
@@ -107,6 +114,17 @@ public:
     detail::Node* record_in_room(double value, std::uint8_t op, std::uint32_t n_edges) {
         detail::Node* node = nodes_.take(1);
         return fill(node, value, op, edges_.take_in_place(n_edges), n_edges);
+    }
+
+    // record_in_room() for a node that two ops make by fusing (detail/record.hpp): `first` recorded,
+    // then `second` folded into it. Only while plain_recording().
+    detail::Node* record_fused_in_room(double value, std::uint8_t first, std::uint8_t second, std::uint32_t n_edges) {
+        detail::Node* node = record_in_room(value, second, n_edges);
+        node->first_op = first;
+        node->second_op = second;
+        node->fused = 1;
+        ++fused_ops_;
+        return node;
     }
 
     // Under HigherOrder: keeps the constant operand of the unary node recorded last (its partials
@@ -213,7 +231,7 @@ private:
     detail::Chunks<detail::Edge> edges_;
     std::vector<detail::Entry> entries_;
     detail::Arena arena_;
-    std::uint64_t generation_ = 1;
+    std::uint64_t generation_ = detail::next_tape_generation();
     bool grad_enabled_ = true;
     bool higher_order_ = false;
     bool plain_ = true;                     // grad_enabled_ && !higher_order_

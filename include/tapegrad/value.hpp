@@ -59,6 +59,7 @@ public:
           result_(o.result_) {
         o.node_ = nullptr;
         o.tape_ = nullptr;
+        o.generation_ = 0;
     }
     Value& operator=(Value&& o) noexcept {
         node_ = o.node_;
@@ -70,6 +71,7 @@ public:
         if (&o != this) {
             o.node_ = nullptr;
             o.tape_ = nullptr;
+            o.generation_ = 0;
         }
         return *this;
     }
@@ -158,6 +160,8 @@ private:
 
     detail::Node* node_ = nullptr;
     Tape* tape_ = nullptr;  // nullptr for parameters (and for the empty handle)
+    // The tape's generation when recorded; kParameterGeneration for a parameter, 0 when empty
+    // (tape.hpp: a generation names one tape, so recorders check a handle with it alone).
     std::uint64_t generation_ = 0;
     double value_ = 0.0;         // the node's value, if result_
     mutable bool sole_ = false;  // a fresh op result no copy was made of (copying clears it on both)
@@ -177,6 +181,7 @@ struct ValueAccess {
     static void consume(Value& v) {
         v.node_ = nullptr;
         v.tape_ = nullptr;
+        v.generation_ = 0;
     }
     // The node's value, for recorders (after check()). An op result's value never changes (only
     // leaves and parameters are assigned), so its handle carries it: the next op reads it from a
@@ -187,7 +192,7 @@ struct ValueAccess {
         Value v;
         v.node_ = node;
         v.tape_ = tape;
-        v.generation_ = tape != nullptr ? tape->generation() : 0;
+        v.generation_ = tape != nullptr ? tape->generation() : node != nullptr ? kParameterGeneration : 0;
         return v;
     }
     // A handle to a new op result on `tape` whose value is `value`.
@@ -235,6 +240,9 @@ Value operator-(Value&& a);
 // Fused n-ary ops: one node with many parents.
 Value sum(std::span<const Value> xs);                           // x0 + x1 + ...
 Value dot(std::span<const Value> a, std::span<const Value> b);  // a0*b0 + a1*b1 + ...
+// a . b + bias, a neuron's pre-activation: the one node dot(a, b) + bias gives by fusing, made in
+// one pass.
+Value dot(std::span<const Value> a, std::span<const Value> b, const Value& bias);
 inline Value sum(std::initializer_list<Value> xs) { return sum(std::span<const Value>(xs.begin(), xs.size())); }
 
 // The unary methods as free functions (tapegrad::exp(x) is x.exp()), and pow: so that code

@@ -16,10 +16,11 @@ struct Edge {
     double* parent_grad;
 };
 
-// One recorded scalar. Parameters are Nodes too, living outside any tape.
+// One recorded scalar. Parameters are Nodes too, living outside any tape. The grad comes first:
+// an edge's parent_grad is then the parent node's own address, which recorders store as it is.
 struct Node {
-    double value;
     double grad;
+    double value;
     Edge* edges;  // this node's n_edges partials
     std::uint32_t n_edges;
     std::uint8_t op;  // code in the scalar op table (detail/op_table.hpp); the last op if fused

@@ -26,7 +26,9 @@
 // and Tensor then both have it as a method, and the tests check it on both engines.
 #pragma once
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <type_traits>
 
 // The rules are laid out as a table, one line per value and derivative: kept out of clang-format.
@@ -53,6 +55,15 @@ template <class T>
     requires std::is_floating_point_v<T>
 T step(T x) {  // 1 where x > 0, else 0
     return x > T(0) ? T(1) : T(0);
+}
+template <class T>
+    requires std::is_floating_point_v<T>
+T positive_part(T x) {  // x where x > 0, else +0 (for a NaN too)
+    // x's bits under a mask rather than a choice: compilers turn the choice into a branch on the
+    // sign of x where it sits beside other work, and a relu's input sign is a coin toss.
+    using Bits = std::conditional_t<sizeof(T) == 8, std::uint64_t, std::uint32_t>;
+    const Bits keep = Bits{0} - static_cast<Bits>(x > T(0));
+    return std::bit_cast<T>(std::bit_cast<Bits>(x) & keep);
 }
 template <class T>
     requires std::is_floating_point_v<T>
@@ -136,7 +147,7 @@ struct Neg {
 struct Relu {
     static constexpr const char* name = "relu";
     static constexpr Domain domain{0.1, 3, true};
-    template <class T> static T value(T x, Const<T>) { return x > T(0) ? x : T(0); }
+    template <class T> static T value(T x, Const<T>) { return math::positive_part(x); }
     template <class T> static auto partial(T x, T, Const<T>) { return step(x); }
 };
 // d tanh(x)/dx = 1 - tanh(x)^2

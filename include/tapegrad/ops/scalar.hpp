@@ -88,24 +88,30 @@ namespace detail {
 
 // True if x may be read without further checks by an op recording on `tape` at generation
 // `now`: x is a parameter or was recorded on `tape` since its last clear().
-inline bool readable_on(const Value& x, const Tape* tape, std::uint64_t now) {
-    return x.tape() == tape ? V::generation(x) == now : x.tape() == nullptr && V::node(x) != nullptr;
+// One comparison each way: a generation names one tape (tape.hpp), and only a parameter's handle
+// has kParameterGeneration (an empty one has 0).
+inline bool readable_on(const Value& x, std::uint64_t now) {
+    const std::uint64_t g = V::generation(x);
+    return g == now || g == kParameterGeneration;
 }
 
-// a . b on `tape` in one pass, S2's hot loop (a neuron's weighted sum is one dot): each operand
-// pair is checked, summed, and given its two partials in the edge slots the node will own; the
-// node is recorded only once every operand passed. If one is not readable_on the tape, returns
-// an empty Value having recorded nothing. Values are read from the nodes, which hold what
-// ValueAccess::value() would give: an op result's node can no longer be fused into once a later node
-// exists, and a leaf's holds its current value.
-inline Value record_dot(Tape& tape, std::span<const Value> a, std::span<const Value> b) {
+// a . b (+ bias, if given) on `tape` in one pass, S2's hot loop (a neuron's weighted sum is one
+// dot): each operand pair is checked, summed, and given its two partials in the edge slots the
+// node will own; the node is recorded only once every operand passed. If one is not readable_on
+// the tape, returns an empty Value having recorded nothing. Values are read from the nodes, which
+// hold what ValueAccess::value() would give: an op result's node can no longer be fused into once
+// a later node exists, and a leaf's holds its current value. With a bias, the node is the one
+// `dot(a, b) + bias` makes by fusing (Note [fusing temporaries]): the same value, partials, op
+// codes and op count, without a second pass over the node.
+inline Value record_dot(Tape& tape, std::span<const Value> a, std::span<const Value> b, const Value* bias = nullptr) {
     const std::uint64_t now = tape.generation();
-    const auto n_edges = static_cast<std::uint32_t>(2 * a.size());
+    const auto n_dot = static_cast<std::uint32_t>(2 * a.size());
+    const std::uint32_t n_edges = n_dot + (bias != nullptr ? 1 : 0);
     Edge* edges = tape.edge_room(n_edges);  // filled in as the loop goes
     double y = 0.0;
     const Value* z = b.data();
     for (const Value& x : a) {
-        if (!readable_on(x, &tape, now) || !readable_on(*z, &tape, now)) [[unlikely]]
+        if (!readable_on(x, now) || !readable_on(*z, now)) [[unlikely]]
             return Value();
         const double xv = V::node(x)->value, zv = V::node(*z)->value;
         y += xv * zv;
@@ -114,7 +120,13 @@ inline Value record_dot(Tape& tape, std::span<const Value> a, std::span<const Va
         edges += 2;
         ++z;
     }
-    return V::result(tape.record_in_room(y, code_of<ops::Dot>, n_edges), tape, y);
+    if (bias == nullptr) return V::result(tape.record_in_room(y, code_of<ops::Dot>, n_edges), tape, y);
+    // A dot without partials (a is empty) is not fused into: dot_general's path records two nodes.
+    if (n_dot == 0 || !readable_on(*bias, now) || !tape.plain_recording()) [[unlikely]]
+        return Value();
+    y = ops::Add::value(y, V::node(*bias)->value);
+    edges[0] = Edge{1.0, &V::node(*bias)->grad};  // d(t + bias)/d bias; d/dt is 1 and leaves the dot's partials
+    return V::result(tape.record_fused_in_room(y, code_of<ops::Dot>, code_of<ops::Add>, n_edges), tape, y);
 }
 
 // dot for every case record_dot on the first operands' tape leaves: operands on another tape,
@@ -134,7 +146,9 @@ inline Value record_dot(Tape& tape, std::span<const Value> a, std::span<const Va
 
 }  // namespace detail
 
-inline Value dot(std::span<const Value> a, std::span<const Value> b) {
+// Always inline: a neuron records one dot, and its Value returned from a call would come back
+// through memory (see Value::Value above).
+[[gnu::always_inline]] inline Value dot(std::span<const Value> a, std::span<const Value> b) {
     if (b.size() != a.size()) [[unlikely]]
         detail::throw_size_mismatch(ops::Dot::name, a.size(), b.size());
     Tape* tape = a.empty() ? nullptr : a[0].tape() != nullptr ? a[0].tape() : b[0].tape();
@@ -142,6 +156,16 @@ inline Value dot(std::span<const Value> a, std::span<const Value> b) {
     if (tape->grad_enabled() && !detail::anomaly_mode()) [[likely]]
         if (Value v = detail::record_dot(*tape, a, b); detail::V::node(v) != nullptr) return v;
     return detail::dot_general(a, b);
+}
+
+[[gnu::always_inline]] inline Value dot(std::span<const Value> a, std::span<const Value> b, const Value& bias) {
+    if (b.size() != a.size()) [[unlikely]]
+        detail::throw_size_mismatch(ops::Dot::name, a.size(), b.size());
+    Tape* tape = a.empty() ? nullptr : a[0].tape() != nullptr ? a[0].tape() : b[0].tape();
+    if (tape == nullptr) tape = &Tape::current();
+    if (tape->grad_enabled() && !detail::anomaly_mode()) [[likely]]
+        if (Value v = detail::record_dot(*tape, a, b, &bias); detail::V::node(v) != nullptr) return v;
+    return detail::dot_general(a, b) + bias;
 }
 
 }  // namespace tapegrad
