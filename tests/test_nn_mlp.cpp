@@ -173,6 +173,38 @@ TEST_CASE("MLP: move-only, clone is a deep copy, moved-from modules release noth
     CHECK(many.back().parameters().size() == 9);
 }
 
+TEST_CASE("MLP::forward reads the parameters of its own neurons, after clone, move and load_state") {
+    tapegrad::Tape& tape = tapegrad::Tape::current();
+    nn::Generator gen(5);
+    nn::MLP a(2, {4, 3, 1}, gen);
+    const std::vector<Value> x{Value(0.7), Value(-0.4)};
+    nn::MLP::Workspace ws;
+    // forward reads a run of the layer's handles, operator() each neuron's own: they agree bitwise.
+    const auto agree = [&](const nn::MLP& m) {
+        const double through_forward = m.forward(x, ws)[0].data();
+        CHECK(through_forward == m(x)[0].data());
+        return through_forward;
+    };
+    const double ya = agree(a);
+    nn::MLP b = a.clone();
+    Value(b.parameters()[3]).set_data(2.5);  // a first-layer weight of the clone only
+    const double yb = agree(b);
+    CHECK(agree(a) == ya);
+    nn::MLP c = std::move(b);
+    CHECK(agree(c) == yb);
+    c = std::move(a);
+    CHECK(agree(c) == ya);
+    nn::MLP d(2, {4, 3, 1}, gen);
+    d.load_state(c.state());
+    CHECK(agree(d) == ya);
+    std::vector<Value> out(4);
+    const nn::Layer& first = d.layers()[0];
+    first.forward(x, out);
+    const std::vector<Value> by_neuron = first(x);
+    for (std::size_t j = 0; j < out.size(); ++j) CHECK(out[j].data() == by_neuron[j].data());
+    tape.clear();
+}
+
 TEST_CASE("MLP: bad sizes are errors naming the sizes") {
     CHECK_THROWS_WITH_AS(nn::MLP(2, std::vector<std::size_t>{}), "MLP: needs at least one layer size, got none (nin 2)",
                          Error);

@@ -79,9 +79,12 @@ public:
     const std::vector<Neuron>& neurons() const { return neurons_; }
 
 private:
+    friend class MLP;  // its forward runs the layers' loops inline
     Layer() = default;
+    void pack();
     std::size_t nin_ = 0;
     std::vector<Neuron> neurons_;
+    std::vector<Value> packed_;  // the neurons' parameters in one run: each one's weights, then bias
 };
 
 /// A multi-layer perceptron: MLP(2, {16, 16, 1}) is 2 inputs, two hidden ReLU layers of 16 and
