@@ -116,7 +116,7 @@ class S2Network {
 public:
     explicit S2Network(const std::vector<double>& init) {
         for (double v : init) params_.push_back(Value::parameter(v));
-        for (int l = 0; l < kS2Layers; ++l) act_[l].resize(kS2Sizes[l] + 1);
+        for (int l = 0; l < kS2Layers; ++l) act_[l].resize(kS2Sizes[l]);
         hinge_.resize(kS2Points);
     }
     ~S2Network() {
@@ -129,18 +129,15 @@ public:
     double step(const S2Data& d) {
         Tape& tape = Tape::current();
         for (int i = 0; i < kS2Points; ++i) {
-            // Each activation buffer ends with a constant 1, so that a neuron's weights and bias
-            // (contiguous in params_) make one fused dot node: w . x + b * 1.
             act_[0][0] = Value(d.x0[i]);
             act_[0][1] = Value(d.x1[i]);
-            for (int l = 0; l < kS2Layers; ++l) act_[l][kS2Sizes[l]] = Value(1.0);
-            const Value* w = params_.data();
+            const Value* w = params_.data();  // a neuron's weights, then its bias
             Value score;
             for (int l = 0; l < kS2Layers; ++l) {
-                const int fan_in = kS2Sizes[l] + 1, fan_out = kS2Sizes[l + 1];
+                const int fan_in = kS2Sizes[l], fan_out = kS2Sizes[l + 1];
                 const std::span<const Value> x(act_[l].data(), fan_in);
-                for (int j = 0; j < fan_out; ++j, w += fan_in) {
-                    Value z = dot(std::span<const Value>(w, fan_in), x);
+                for (int j = 0; j < fan_out; ++j, w += fan_in + 1) {
+                    Value z = dot(std::span<const Value>(w, fan_in), x, w[fan_in]);
                     if (l + 1 < kS2Layers) act_[l + 1][j] = z.relu();
                     else score = z;
                 }
