@@ -62,6 +62,7 @@ T positive_part(T x) {  // x where x > 0, else +0 (for a NaN too)
     // x's bits under a mask rather than a choice: compilers turn the choice into a branch on the
     // sign of x where it sits beside other work, and a relu's input sign is a coin toss.
     using Bits = std::conditional_t<sizeof(T) == 8, std::uint64_t, std::uint32_t>;
+    static_assert(sizeof(Bits) == sizeof(T), "positive_part: float and double only");
     const Bits keep = Bits{0} - static_cast<Bits>(x > T(0));
     return std::bit_cast<T>(std::bit_cast<Bits>(x) & keep);
 }
