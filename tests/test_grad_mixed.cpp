@@ -31,6 +31,22 @@ namespace {
 constexpr double kH = 1e-4;
 double worst_first = 0.0, worst_second = 0.0, worst_closed = 0.0;
 
+// x with input i moved by offset.
+std::vector<double> moved(std::vector<double> x, std::size_t i, double offset) {
+    x[i] += offset;
+    return x;
+}
+
+// analytic against the five-point differences of at(i, offset), the function with input i moved;
+// the error joins `worst`, the tally this file reports.
+void check_against_differences(const std::vector<double>& analytic,
+                               const std::function<double(std::size_t, double)>& at, double& worst) {
+    const tapegrad::testing::GradCheck r = compare(analytic, at, kH, Stencil::five_point);
+    worst = std::max(worst, r.error);
+    CHECK(r.spread < 1e-8);
+    CHECK(r.error < 1e-8);
+}
+
 // ---- tensor input, one-element tensor output
 
 using TensorFn = std::function<Tensor(const Tensor&)>;
@@ -61,11 +77,6 @@ std::vector<double> grad_of(const TensorFn& f, const std::vector<double>& w0, co
 void check_tensor_case(const TensorFn& f, const std::vector<double>& w0, const Shape& shape) {
     Tape& tape = Tape::current();
     tape.clear();
-    const auto moved_input = [&](std::size_t i, double offset) {
-        std::vector<double> w = w0;
-        w[i] += offset;
-        return w;
-    };
 
     // First order: against backward() (and no leaf's grad touched), and against differences.
     const Tensor w = Tensor::from(w0, shape, DType::f64, true);
@@ -83,12 +94,9 @@ void check_tensor_case(const TensorFn& f, const std::vector<double>& w0, const S
     const auto value_at = [&](std::size_t i, double offset) {
         tape.clear();
         const tapegrad::NoGrad no_grad;
-        return f(Tensor::from(moved_input(i, offset), shape, DType::f64)).item();
+        return f(Tensor::from(moved(w0, i, offset), shape, DType::f64)).item();
     };
-    const tapegrad::testing::GradCheck first = compare(g, value_at, kH, Stencil::five_point);
-    worst_first = std::max(worst_first, first.error);
-    CHECK(first.spread < 1e-8);
-    CHECK(first.error < 1e-8);
+    check_against_differences(g, value_at, worst_first);
 
     // Second order: d/dw <grad, d> for a fixed direction d, by create_graph then grad again.
     std::vector<double> d;
@@ -103,15 +111,12 @@ void check_tensor_case(const TensorFn& f, const std::vector<double>& w0, const S
         hv = tapegrad::grad((g2 * Tensor::from(d, shape, DType::f64)).sum(), {w2})[0].to_vector();
     }
     const auto slope_at = [&](std::size_t i, double offset) {
-        const std::vector<double> gi = grad_of(f, moved_input(i, offset), shape);
+        const std::vector<double> gi = grad_of(f, moved(w0, i, offset), shape);
         double dot = 0.0;
         for (std::size_t j = 0; j < gi.size(); ++j) dot += gi[j] * d[j];
         return dot;
     };
-    const tapegrad::testing::GradCheck second = compare(hv, slope_at, kH, Stencil::five_point);
-    worst_second = std::max(worst_second, second.error);
-    CHECK(second.spread < 1e-8);
-    CHECK(second.error < 1e-8);
+    check_against_differences(hv, slope_at, worst_second);
     tape.clear();
 }
 
@@ -148,11 +153,6 @@ void check_value_case(const ValueFn& f, const std::vector<double>& x0, bool para
     CAPTURE(parameters);
     Tape& tape = Tape::current();
     tape.clear();
-    const auto moved_input = [&](std::size_t i, double offset) {
-        std::vector<double> x = x0;
-        x[i] += offset;
-        return x;
-    };
 
     // First order: against backward() (no grad touched by grad()) and against differences.
     std::vector<Value> p = leaves(x0, parameters);
@@ -168,13 +168,10 @@ void check_value_case(const ValueFn& f, const std::vector<double>& x0, bool para
     release(p, parameters);
     const auto value_at = [&](std::size_t i, double offset) {
         tape.clear();
-        std::vector<Value> q = leaves(moved_input(i, offset), false);
+        std::vector<Value> q = leaves(moved(x0, i, offset), false);
         return f(q).data();
     };
-    const tapegrad::testing::GradCheck first = compare(g, value_at, kH, Stencil::five_point);
-    worst_first = std::max(worst_first, first.error);
-    CHECK(first.spread < 1e-8);
-    CHECK(first.error < 1e-8);
+    check_against_differences(g, value_at, worst_first);
 
     // Second order: the Hessian, row by row, by create_graph then grad again.
     std::vector<std::vector<double>> hessian;
@@ -193,13 +190,10 @@ void check_value_case(const ValueFn& f, const std::vector<double>& x0, bool para
         CAPTURE(i);
         const auto slope_at = [&](std::size_t j, double offset) {
             tape.clear();
-            std::vector<Value> q = leaves(moved_input(j, offset), false);
+            std::vector<Value> q = leaves(moved(x0, j, offset), false);
             return tapegrad::grad(f(q), q)[i].data();
         };
-        const tapegrad::testing::GradCheck second = compare(hessian[i], slope_at, kH, Stencil::five_point);
-        worst_second = std::max(worst_second, second.error);
-        CHECK(second.spread < 1e-8);
-        CHECK(second.error < 1e-8);
+        check_against_differences(hessian[i], slope_at, worst_second);
     }
     tape.clear();
 }
