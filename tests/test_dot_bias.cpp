@@ -3,7 +3,6 @@
 // one tape: tapegrad/tape.hpp).
 #include <cmath>
 #include <cstring>
-#include <initializer_list>
 #include <span>
 #include <string>
 #include <utility>
@@ -24,17 +23,11 @@ using tapegrad::HigherOrder;
 using tapegrad::NoGrad;
 using tapegrad::Tape;
 using tapegrad::Value;
+using tapegrad::test::check_error;
 
 namespace {
 
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
-
-// f raises tapegrad::Error whose message holds every part.
-template <class F> void check_error(F&& f, std::initializer_list<const char*> parts) {
-    const std::string msg = tapegrad::test::message_of(f);
-    CAPTURE(msg);
-    for (const char* part : parts) CHECK(tapegrad::test::contains(msg, part));
-}
 
 // Weights as parameters, inputs as leaves on the current tape, a bias parameter: a neuron.
 struct Neuron {

@@ -6,24 +6,12 @@
 
 #include <tapegrad/tapegrad.hpp>
 
+#include "error_message.hpp"
+
 using tapegrad::DType;
 using tapegrad::Tape;
 using tapegrad::Tensor;
-
-namespace {
-// Runs f, expects tapegrad::Error whose message contains every one of `parts`.
-template <class F> void check_error(F&& f, std::initializer_list<const char*> parts) {
-    std::string msg;
-    try {
-        f();
-    } catch (const tapegrad::Error& e) {
-        msg = e.what();
-    }
-    INFO("message: " << msg);
-    REQUIRE(!msg.empty());
-    for (const char* p : parts) CHECK(msg.find(p) != std::string::npos);
-}
-}  // namespace
+using tapegrad::test::check_error;
 
 TEST_CASE("tensor: the acceptance snippet compiles and runs") {
     Tape::current().clear();

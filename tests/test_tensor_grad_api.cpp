@@ -8,13 +8,14 @@
 
 #include <tapegrad/tapegrad.hpp>
 
+#include "error_message.hpp"
 #include "gradcheck.hpp"
 
 using tapegrad::DType;
-using tapegrad::Error;
 using tapegrad::Tape;
 using tapegrad::Tensor;
 using tapegrad::Value;
+using tapegrad::test::check_error;
 using Tensors = std::vector<Tensor>;
 
 namespace {
@@ -29,17 +30,6 @@ std::vector<std::vector<double>> hessian(const Tensor& f, const Tensor& x) {
     std::vector<std::vector<double>> h;
     for (std::int64_t i = 0; i < g.numel(); ++i) h.push_back(tapegrad::grad(g.select(0, i), {x})[0].to_vector());
     return h;
-}
-
-void check_error(const std::function<void()>& f, const std::vector<std::string>& parts) {
-    try {
-        f();
-        FAIL("no Error");
-    } catch (const Error& e) {
-        const std::string what = e.what();
-        CAPTURE(what);
-        for (const std::string& p : parts) CHECK(what.find(p) != std::string::npos);
-    }
 }
 
 }  // namespace
