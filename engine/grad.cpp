@@ -60,7 +60,7 @@ std::vector<bool> SweepPlan::reached_inputs() {
         if (last_needed(i)) break;
         const Node& node = *slots_.node(i);
         for (std::uint32_t k = 0; k < node.n_edges; ++k) {
-            const std::size_t s = slot(node_of_grad(node.edges[k].parent_grad));
+            const std::size_t s = slot(node_of_grad(node.edges[k].parent_grad()));
             flags_[s] |= kReached;
             if (s < lowest) lowest = s;
         }

@@ -21,7 +21,7 @@ std::vector<double> first_order_adjoints(SweepPlan& plan) {
         const Node& node = *slots.node(i);
         const Edge* e = node.edges;
         for (std::uint32_t k = 0; k < node.n_edges; ++k) {
-            const std::size_t s = window(node_of_grad(e[k].parent_grad), slots);
+            const std::size_t s = window(node_of_grad(e[k].parent_grad()), slots);
             if (s >= adjoint.size()) [[unlikely]]
                 adjoint.resize(slots.count(), 0.0);  // a parameter
             adjoint[s] += e[k].partial * g;

@@ -73,7 +73,7 @@ void MixedWalk::visit_node(std::size_t i, HigherOrderCursor& log) {
     Node& node = *slots_.node(i);
     if (node.n_edges == 0) return;
     const Value g = node_grads_[i];
-    const auto parent = [&](std::uint32_t k) { return node_of_grad(node.edges[k].parent_grad); };
+    const auto parent = [&](std::uint32_t k) { return node_of_grad(node.edges[k].parent_grad()); };
     if (create_graph_) {
         each_value_partial(
             tape_, slots_, i, node, log, rebuild_, [&](Node* p) { return slots_.slot(p); },

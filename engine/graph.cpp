@@ -35,7 +35,7 @@ std::string to_dot(const Value& root) {
             "  n{} [shape=record, style=filled, fillcolor={}, label=\"{{ {} | data {:.4f} | grad {:.4f} }}\"];\n", me,
             fill, op, node->value, node->grad);
         for (std::uint32_t k = 0; k < node->n_edges; ++k) {
-            detail::Node* parent = detail::node_of_grad(node->edges[k].parent_grad);
+            detail::Node* parent = detail::node_of_grad(node->edges[k].parent_grad());
             auto [it, added] = id.emplace(parent, id.size());
             if (added) stack.push_back(parent);
             arrows += fmt::format("  n{} -> n{};\n", it->second, me);

@@ -94,7 +94,7 @@ HessianVectorProduct HessianVectorSweep::operator()(const std::vector<double>& v
     double* const tangent = tangents_.data();
     Adjoint* const adjoint = adjoints_.data();
     NodeSlots::Window window = slots.window();
-    const auto slot = [&](const Edge& e) { return window(node_of_grad(e.parent_grad), slots); };
+    const auto slot = [&](const Edge& e) { return window(node_of_grad(e.parent_grad()), slots); };
     const auto tangent_of = [&](std::size_t s) { return s < end ? tangent[s] : 0.0; };  // parameters: 0
 
     // Forward: each node's tangent along v from its stored partials. Four sums, so that a dot's
@@ -143,7 +143,7 @@ HessianVectorProduct HessianVectorSweep::operator()(const std::vector<double>& v
             std::size_t parent_slot[2];
             for (std::uint32_t k = 0; k < n; ++k) {
                 parent_slot[k] = slot(e[k]);
-                parents[k] = Dual(node_of_grad(e[k].parent_grad)->value, tangent_of(parent_slot[k]));
+                parents[k] = Dual(node_of_grad(e[k].parent_grad())->value, tangent_of(parent_slot[k]));
             }
             rule.partials(parents, Dual(node.value, tangent[i]), log.constant(i), partials);
             for (std::uint32_t k = 0; k < n; ++k) pass(parent_slot[k], e[k].partial, partials[k].d, me);

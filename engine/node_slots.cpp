@@ -7,7 +7,7 @@
 
 namespace tapegrad::detail {
 
-NodeSlots::NodeSlots(const Chunks<Node>& nodes, std::size_t end) : chunks_(nodes), end_(end) {
+NodeSlots::NodeSlots(const NodeChunks& nodes, std::size_t end) : chunks_(nodes), end_(end) {
     const std::size_t per = nodes.chunk_size();
     if (!std::has_single_bit(per)) throw Error("grad: node chunks must hold a power of two of nodes");
     shift_ = static_cast<unsigned>(std::countr_zero(per));

@@ -8,15 +8,15 @@
 #include <cstdint>
 #include <vector>
 
-#include "tapegrad/detail/chunks.hpp"
 #include "tapegrad/detail/node.hpp"
+#include "tapegrad/tape.hpp"  // NodeChunks
 
 namespace tapegrad::detail {
 
 class NodeSlots {
 public:
     // Slots [0, end) are the tape's nodes [0, end), the nodes a sweep from node end - 1 can meet.
-    NodeSlots(const Chunks<Node>& nodes, std::size_t end);
+    NodeSlots(const NodeChunks& nodes, std::size_t end);
 
     // The node's slot. Parents are usually in the chunk of the node before them, so the chunk
     // found last is tried first.
@@ -58,7 +58,7 @@ private:
                                         (64 - bits));
     }
 
-    const Chunks<Node>& chunks_;
+    const NodeChunks& chunks_;
     std::size_t end_;
     unsigned shift_;  // node chunks hold a power of two of nodes, all full but the last
     std::size_t mask_;

@@ -84,7 +84,7 @@ std::size_t Tape::bytes_reserved() const {
 
 std::size_t Tape::index_of(const detail::Node* node) const {
     const std::size_t c = nodes_.find(node);
-    if (c == detail::Chunks<detail::Node>::npos) throw Error("backward: the value is not on this tape");
+    if (c == detail::NodeChunks::npos) throw Error("backward: the value is not on this tape");
     std::size_t index = static_cast<std::size_t>(node - nodes_.chunk_data(c));
     for (std::size_t i = 0; i < c; ++i) index += nodes_.used_in(i);
     return index;
@@ -149,7 +149,8 @@ void Tape::sweep(std::size_t node_end, std::size_t entry_end) {
 void Tape::sweep_nodes(std::size_t begin, std::size_t end) {
     if (detail::anomaly_mode()) [[unlikely]]
         return sweep_nodes_checked(begin, end);
-    const std::size_t per = nodes_.chunk_size();  // every node chunk is full but the last
+    const std::size_t per = nodes_.chunk_size();    // every node chunk is full but the last
+    double* const grads = detail::grad_at_slot(0);  // edges name their parents' grads as slots from here
     while (end > begin) {
         const std::size_t c = (end - 1) / per, base = c * per;
         const std::size_t lo = begin > base ? begin - base : 0;
@@ -164,7 +165,7 @@ void Tape::sweep_nodes(std::size_t begin, std::size_t end) {
             double* const next = i > lo ? &chunk[i - 1].grad : nullptr;
             const detail::Edge* e = chunk[i].edges;
             for (std::uint32_t k = 0; k < chunk[i].n_edges; ++k) {
-                double* const parent = e[k].parent_grad;
+                double* const parent = grads + e[k].parent;
                 if (parent == next) {
                     carry = (carried ? carry : *parent) + e[k].partial * g;
                     carried = true;
@@ -187,7 +188,7 @@ void Tape::sweep_nodes_checked(std::size_t begin, std::size_t end) {
         if (g == 0.0) continue;
         for (std::uint32_t k = 0; k < node.n_edges; ++k) {
             const double contribution = node.edges[k].partial * g;
-            double& parent = *node.edges[k].parent_grad;
+            double& parent = *node.edges[k].parent_grad();
             parent += contribution;
             if (!std::isfinite(contribution) || !std::isfinite(parent)) [[unlikely]]
                 detail::throw_anomaly("backward", detail::op_name(node.op), i,

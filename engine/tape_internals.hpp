@@ -10,7 +10,7 @@
 namespace tapegrad::detail {
 
 struct TapeInternals {
-    static const Chunks<Node>& nodes(const Tape& tape) { return tape.nodes_; }
+    static const NodeChunks& nodes(const Tape& tape) { return tape.nodes_; }
     static const std::vector<Entry>& entries(const Tape& tape) { return tape.entries_; }
     static const HigherOrderLog& higher_order_log(const Tape& tape) { return tape.higher_order_log_; }
     // Raises Error if the node is not on the tape.

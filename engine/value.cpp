@@ -1,8 +1,6 @@
 // Value's out-of-line parts: leaves, parameters, backward, and the errors handles raise.
 #include "tapegrad/value.hpp"
 
-#include "tapegrad/value.hpp"
-
 #include <mutex>
 #include <ostream>
 #include <string>
@@ -31,10 +29,18 @@ void throw_size_mismatch(const char* op, std::size_t a, std::size_t b) {
 }
 
 namespace {
+// Boost.Pool's blocks come from the node region, where edges can name a parameter's grad.
+struct RegionBlocks {
+    using size_type = std::size_t;
+    using difference_type = std::ptrdiff_t;
+    static char* malloc(size_type bytes) { return static_cast<char*>(node_region_allocate(bytes)); }
+    static void free(char* block) { node_region_free(block); }
+};
+
 // Parameters live outside every tape, in one process-wide pool.
 struct ParameterPool {
     std::mutex mutex;
-    boost::pool<> pool{sizeof(Node)};  // unordered malloc/free: O(1) each
+    boost::pool<RegionBlocks> pool{sizeof(Node)};  // unordered malloc/free: O(1) each
 };
 ParameterPool& parameter_pool() {
     static ParameterPool* instance = new ParameterPool;  // never destroyed: parameters may outlive main's locals

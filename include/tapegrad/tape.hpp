@@ -2,20 +2,22 @@
 //
 // Recording order is a topological order, so backward is one reverse sweep:
 //
-//   nodes  (chunks of Node, 32 bytes each; a Value points at one)
+//   nodes  (chunks of Node, 32 bytes each, in the node region; a Value points at one)
 //   +--------+--------+--------+--------+
-//   | value  | value  | value  | value  |  ...     node i was recorded before node i+1
-//   | grad   | grad   | grad   | grad   |
+//   | grad   | grad   | grad   | grad   |  ...     node i was recorded before node i+1
+//   | value  | value  | value  | value  |
 //   | edges -+ edges -+ edges -+ edges -+
 //   +----|---+----|---+----|---+----|---+
 //        v        v        v        v
-//   edges  (chunks of Edge, 16 bytes each)
+//   edges  (chunks of Edge, 12 bytes each)
 //   +---------------+---------------+---------------+---
 //   | partial       | partial       | partial       |      d node / d parent, computed
-//   | parent_grad * | parent_grad * | parent_grad * |      while recording
+//   | parent (slot) | parent (slot) | parent (slot) |      while recording
 //   +---------------+---------------+---------------+---
 //
-// backward: for each node from the root down to the first:  parent_grad += partial * grad.
+// backward: for each node from the root down to the first:  grad[parent] += partial * grad.
+// A parent is named by its grad's 32-bit slot in the node region (detail/node_region.hpp), the
+// one address range where every Node lives, parameters included; so an edge is 12 bytes.
 // Chunks are kept when the tape is cleared, so a warm tape records without touching the heap.
 //
 // Ops that are not scalar nodes (tensor ops) record an Entry: a backward kernel, its saved data
@@ -50,6 +52,8 @@ struct BufferPoolsDeleter {
 void release_free_buffers(BufferPools* pools) noexcept;  // returns idle buffers to the heap
 
 struct TapeInternals;  // the engine's view of a tape's streams (engine/tape_internals.hpp)
+
+using NodeChunks = Chunks<Node, RegionArrays>;  // nodes live in the node region (detail/node_region.hpp)
 
 // Tape generations are drawn from one process-wide counter, so that a generation names one tape
 // and one interval between its clears: a handle whose generation is its tape's current one is
@@ -229,7 +233,7 @@ private:
     void restart_interior_grads(std::size_t node_end, std::size_t entry_end);
     std::size_t index_of(const detail::Node* node) const;
 
-    detail::Chunks<detail::Node> nodes_;
+    detail::NodeChunks nodes_;
     detail::Chunks<detail::Edge> edges_;
     std::vector<detail::Entry> entries_;
     detail::Arena arena_;

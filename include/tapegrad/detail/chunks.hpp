@@ -8,9 +8,15 @@
 
 namespace tapegrad::detail {
 
+// The default allocator of chunks; Nodes use the node region's (detail/node_region.hpp).
+struct HeapArrays {
+    template <class T> static T* allocate(std::size_t n) { return new T[n]; }
+    template <class T> static void deallocate(T* p) noexcept { delete[] p; }
+};
+
 // A growing sequence of T in fixed-size chunks. Slots never move, so pointers into it stay
 // valid until rewind(); rewind() keeps the chunks for reuse.
-template <class T> class Chunks {
+template <class T, class Arrays = HeapArrays> class Chunks {
 public:
     explicit Chunks(std::size_t chunk_size) : chunk_size_(chunk_size) {}
 
@@ -56,8 +62,11 @@ public:
         active_ = 0;
     }
 
+    struct Free {
+        void operator()(T* p) const noexcept { Arrays::deallocate(p); }
+    };
     struct Chunk {
-        std::unique_ptr<T[]> data;
+        std::unique_ptr<T[], Free> data;
         std::size_t capacity;
         std::size_t used;  // up to date for every chunk before the active one
     };
@@ -110,7 +119,7 @@ private:
         }
         if (next == chunks_.size()) {
             const std::size_t capacity = n > chunk_size_ ? n : chunk_size_;
-            chunks_.push_back(Chunk{std::unique_ptr<T[]>(new T[capacity]), capacity, 0});
+            chunks_.push_back(Chunk{std::unique_ptr<T[], Free>(Arrays::template allocate<T>(capacity)), capacity, 0});
         }
         enter(next);
     }
