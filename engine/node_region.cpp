@@ -37,8 +37,8 @@ char* node_region_base = nullptr;
 
 namespace {
 
-constexpr std::size_t kMaxRegion = std::size_t{1} << 35;  // 2^32 slots of 8 bytes
-constexpr std::size_t kMinRegion = std::size_t{1} << 28;
+constexpr std::size_t kMaxRegion = std::size_t{1} << 35;   // 2^32 slots of 8 bytes
+constexpr std::size_t kMinRegion = std::size_t{1} << 25;   // a million nodes
 constexpr std::size_t kBlockAlign = 64;                    // a cache line: nodes never straddle two blocks' lines
 constexpr std::size_t kCommitStep = std::size_t{2} << 20;  // commit the range 2 MiB at a time
 constexpr std::size_t kPage = 4096;
@@ -74,7 +74,8 @@ public:
             end_ = begin_ + size;
             break;
         }
-        if (begin_ == nullptr) throw Error("tape: could not reserve address space for nodes (256 MiB)");
+        if (begin_ == nullptr)
+            throw Error(fmt::format("tape: could not reserve address space for nodes ({} MiB)", kMinRegion >> 20));
         node_region_base = begin_;
         logger().debug("node region: {} MiB of address space reserved", size() >> 20);
     }
