@@ -28,7 +28,8 @@ struct Edge {
 static_assert(sizeof(Edge) == 12);
 
 // One recorded scalar. Parameters are Nodes too, living outside any tape; every Node lives in the
-// node region. The grad comes first: an edge then names the parent node's own address.
+// node region. The grad comes first, so a node's address is its grad's: recorders turn the node
+// pointer they hold into an edge's slot directly.
 struct Node {
     double grad;
     double value;

@@ -12,8 +12,8 @@ namespace tapegrad::detail {
 // exists). Read by recorders and by the sweep.
 extern char* node_region_base;
 
-// Blocks of the region for Nodes. allocate() raises Error when the region is full; memory comes
-// back zero-filled or as free() left it. Thread-safe.
+// Blocks of the region for Nodes, 64-byte aligned and uninitialised. allocate() raises Error when
+// the region is full. Thread-safe.
 void* node_region_allocate(std::size_t bytes);
 void node_region_free(void* block) noexcept;
 // The region's size in bytes (what the system let the process reserve, at most 32 GiB: the
