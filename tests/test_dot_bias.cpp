@@ -2,7 +2,6 @@
 // fusing, its fallbacks, and the checks on its operands (which rest on a tape generation naming
 // one tape: tapegrad/tape.hpp).
 #include <cmath>
-#include <cstring>
 #include <span>
 #include <string>
 #include <utility>
@@ -24,10 +23,9 @@ using tapegrad::NoGrad;
 using tapegrad::Tape;
 using tapegrad::Value;
 using tapegrad::test::check_error;
+using tapegrad::test::same_bits;
 
 namespace {
-
-bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
 // Weights as parameters, inputs as leaves on the current tape, a bias parameter: a neuron.
 struct Neuron {

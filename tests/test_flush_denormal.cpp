@@ -1,7 +1,6 @@
 // Backward flushes subnormals (include/tapegrad/flush_denormal.hpp): same gradients, the
 // caller's floating-point control state kept, on every thread; the forward pass untouched.
 #include <cmath>
-#include <cstring>
 #include <stdexcept>
 #include <vector>
 
@@ -10,12 +9,15 @@
 #include <tapegrad/detail/tensor_loops.hpp>
 #include <tapegrad/tapegrad.hpp>
 
+#include "check_gradients.hpp"
+
 #if defined(__x86_64__)
 #include <xmmintrin.h>
 #endif
 
 using tapegrad::Tape;
 using tapegrad::Value;
+using tapegrad::test::same_bits;
 
 namespace {
 
@@ -45,8 +47,6 @@ ChainGrads chain(int steps) {
     y.backward();
     return {w.grad(), b.grad(), x0.grad()};
 }
-
-bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
 #if defined(__x86_64__)
 constexpr unsigned kFlushBits = 0x8040;  // MXCSR FTZ | DAZ
