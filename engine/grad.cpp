@@ -22,6 +22,7 @@ SweepScratch& sweep_scratch() {
 SweepPlan::SweepPlan(Tape& tape, Node* root, const std::vector<Value>& inputs)
     : tape_(tape), root_(TapeInternals::index_of(tape, root)), slots_(TapeInternals::nodes(tape), root_ + 1),
       flags_(sweep_scratch().flags) {
+    tape.check_products_current("grad");
     flags_.assign(root_ + 1, 0);
     std::size_t floor = root_ + 1;  // the lowest input: the sweep need not go below it
     for (const Value& input : inputs) {
@@ -59,8 +60,10 @@ std::vector<bool> SweepPlan::reached_inputs() {
         if ((flags_[i] & kReached) == 0) continue;
         if (last_needed(i)) break;
         const Node& node = *slots_.node(i);
+        Edge made[3];
+        const Edge* e = partials_of(node, made);
         for (std::uint32_t k = 0; k < node.n_edges; ++k) {
-            const std::size_t s = slot(node_of_grad(node.edges[k].parent_grad()));
+            const std::size_t s = slot(node_of_grad(e[k].parent_grad()));
             flags_[s] |= kReached;
             if (s < lowest) lowest = s;
         }

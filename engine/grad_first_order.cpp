@@ -19,7 +19,8 @@ std::vector<double> first_order_adjoints(SweepPlan& plan) {
         if (g == 0.0) continue;  // as backward: nothing to pass on (and 0 * inf passes nothing)
         if (plan.last_needed(i)) break;
         const Node& node = *slots.node(i);
-        const Edge* e = node.edges;
+        Edge made[3];
+        const Edge* e = partials_of(node, made);
         for (std::uint32_t k = 0; k < node.n_edges; ++k) {
             const std::size_t s = window(node_of_grad(e[k].parent_grad()), slots);
             if (s >= adjoint.size()) [[unlikely]]

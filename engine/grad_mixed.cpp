@@ -73,7 +73,7 @@ void MixedWalk::visit_node(std::size_t i, HigherOrderCursor& log) {
     Node& node = *slots_.node(i);
     if (node.n_edges == 0) return;
     const Value g = node_grads_[i];
-    const auto parent = [&](std::uint32_t k) { return node_of_grad(node.edges[k].parent_grad()); };
+    const auto parent = [&](std::uint32_t k) { return parent_node(node, k); };
     if (create_graph_) {
         each_value_partial(
             tape_, slots_, i, node, log, rebuild_, [&](Node* p) { return slots_.slot(p); },
@@ -87,10 +87,11 @@ void MixedWalk::visit_node(std::size_t i, HigherOrderCursor& log) {
         }
         return;
     }
+    Edge made[3];
+    const Edge* e = partials_of(node, made);
     for (std::uint32_t k = 0; k < node.n_edges; ++k) {
         // As backward: a zero adjoint passes nothing on (0 * inf is no contribution).
-        const double p = node.edges[k].partial;
-        add(slots_.slot(parent(k)), g.data() == 0.0 ? Value(tape_, 0.0) : times(g, p));
+        add(slots_.slot(parent(k)), g.data() == 0.0 ? Value(tape_, 0.0) : times(g, e[k].partial));
     }
 }
 

@@ -26,16 +26,16 @@ std::string to_dot(const Value& root) {
         // and past three "*, +, ..., tanh (5 ops)".
         const auto name = [](std::uint8_t code) { return detail::op_name(code); };
         std::string op = name(node->first_op);
-        if (node->fused >= 2) op += fmt::format(", {}", name(node->second_op));
-        if (node->fused >= 3) op += ", ...";
-        if (node->fused >= 1) op += fmt::format(", {}", name(node->op));
-        if (node->fused >= 3)
-            op += node->fused == 255 ? " (256 or more ops)" : fmt::format(" ({} ops)", node->fused + 1);
+        const std::uint8_t fused = detail::fused_count(*node);
+        if (fused >= 2) op += fmt::format(", {}", name(node->second_op));
+        if (fused >= 3) op += ", ...";
+        if (fused >= 1) op += fmt::format(", {}", name(node->op));
+        if (fused >= 3) op += fused == detail::kFusedMax ? " (32 or more ops)" : fmt::format(" ({} ops)", fused + 1);
         nodes += fmt::format(
             "  n{} [shape=record, style=filled, fillcolor={}, label=\"{{ {} | data {:.4f} | grad {:.4f} }}\"];\n", me,
             fill, op, node->value, node->grad);
         for (std::uint32_t k = 0; k < node->n_edges; ++k) {
-            detail::Node* parent = detail::node_of_grad(node->edges[k].parent_grad());
+            detail::Node* parent = detail::parent_node(*node, k);
             auto [it, added] = id.emplace(parent, id.size());
             if (added) stack.push_back(parent);
             arrows += fmt::format("  n{} -> n{};\n", it->second, me);

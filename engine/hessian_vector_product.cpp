@@ -74,7 +74,7 @@ HessianVectorSweep::HessianVectorSweep(const char* op, const Value& y, const std
 void HessianVectorSweep::check_differentiable_twice(std::size_t i, const Node& node, HigherOrderCursor& log) const {
     if (!log.recorded_under_guard(i))
         throw_not_differentiable(op_, "was recorded without tapegrad::HigherOrder", i, node);
-    if (node.fused != 0)
+    if (fused_count(node) != 0)
         throw_not_differentiable(op_, "had an op folded into it after tapegrad::HigherOrder ended", i, node);
     if (node.op == code_of<ops::Sum> || (node.op == code_of<ops::Dot> && node.n_edges % 2 == 0)) return;
     const DualRule rule = dual_rules[node.op];
@@ -103,7 +103,8 @@ HessianVectorProduct HessianVectorSweep::operator()(const std::vector<double>& v
         const Node& node = *slots.node(i);
         const std::uint32_t n = node.n_edges;
         if (n == 0) continue;
-        const Edge* e = node.edges;
+        Edge made[3];  // a product node, recorded outside HigherOrder: the reverse pass raises if it needs it
+        const Edge* e = partials_of(node, made);
         double t[4] = {0.0, 0.0, 0.0, 0.0};
         std::uint32_t k = 0;
         for (; k + 3 < n; k += 4)

@@ -1,6 +1,7 @@
 // The tape's bookkeeping and the reverse sweep.
 #include "tapegrad/tape.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <spdlog/spdlog.h>
@@ -52,6 +53,8 @@ void Tape::clear() {
     generation_ = detail::next_tape_generation();
     swept_ = false;
     sealed_ = nullptr;
+    last_product_ = nullptr;
+    products_stale_ = false;
     fused_ops_ = 0;
     higher_order_log_.restart(higher_order_);
 }
@@ -90,9 +93,24 @@ std::size_t Tape::index_of(const detail::Node* node) const {
     return index;
 }
 
+void Tape::expand_product(detail::Node* node) {
+    detail::Edge made[3];
+    detail::partials_of(*node, made);
+    edges_.take_in_place(node->n_edges - 1);  // can_fuse() saw the room
+    std::copy_n(made, node->n_edges, node->edges);
+    node->fused_form = detail::fused_form(detail::fused_count(*node), detail::Form::partials);
+}
+
+void Tape::throw_stale_products(const char* op) {
+    throw Error(std::string(op) +
+                ": a leaf of this tape was assigned with set_data after an op read its value, and the tape kept the "
+                "value, not the partial; record the pass again after assigning");
+}
+
 // Both backward entry points sweep with subnormals flushed (include/tapegrad/flush_denormal.hpp);
 // the scope restores the caller's control word on return and on a throw.
 void Tape::backward(detail::Node* root, double seed) {
+    check_products_current("backward");
     const detail::ControlWordScope flush(detail::backward_control_word());
     const std::size_t node_end = index_of(root) + 1;
     // Entries recorded before the root: their position is at most the root's index.
@@ -104,6 +122,7 @@ void Tape::backward(detail::Node* root, double seed) {
 }
 
 void Tape::backward_from_entry(std::size_t entry) {
+    check_products_current("backward");
     const detail::ControlWordScope flush(detail::backward_control_word());
     if (entry >= entries_.size()) throw Error("backward: the tensor's entry is not on this tape");
     restart_interior_grads(entries_[entry].position, entry);
@@ -163,16 +182,27 @@ void Tape::sweep_nodes(std::size_t begin, std::size_t end) {
             carried = false;
             if (g == 0.0) continue;
             double* const next = i > lo ? &chunk[i - 1].grad : nullptr;
-            const detail::Edge* e = chunk[i].edges;
-            for (std::uint32_t k = 0; k < chunk[i].n_edges; ++k) {
-                double* const parent = grads + e[k].parent;
+            const auto pass = [&](std::uint32_t slot, double contribution) {
+                double* const parent = grads + slot;
                 if (parent == next) {
-                    carry = (carried ? carry : *parent) + e[k].partial * g;
+                    carry = (carried ? carry : *parent) + contribution;
                     carried = true;
                 } else {
-                    *parent += e[k].partial * g;
+                    *parent += contribution;
                 }
+            };
+            const detail::Node& node = chunk[i];
+            if (detail::is_product(node)) {  // detail/product_node.hpp: partials from the values
+                const double outer = detail::product_outer(detail::form_of(node), node.value);
+                const std::uint32_t a = detail::product_slot(node, 0), b = detail::product_slot(node, 1);
+                const double da = grads[b + 1] * outer, db = grads[a + 1] * outer;  // a slot's value follows its grad
+                pass(a, da * g);
+                pass(b, db * g);
+                if (node.n_edges == 3) pass(detail::product_slot(node, 2), outer * g);
+                continue;
             }
+            const detail::Edge* e = node.edges;
+            for (std::uint32_t k = 0; k < node.n_edges; ++k) pass(e[k].parent, e[k].partial * g);
         }
         end = base + lo;
     }
@@ -186,9 +216,11 @@ void Tape::sweep_nodes_checked(std::size_t begin, std::size_t end) {
         const detail::Node& node = nodes_.chunk_data(i / per)[i % per];
         const double g = node.grad;
         if (g == 0.0) continue;
+        detail::Edge made[3];
+        const detail::Edge* e = detail::partials_of(node, made);
         for (std::uint32_t k = 0; k < node.n_edges; ++k) {
-            const double contribution = node.edges[k].partial * g;
-            double& parent = *node.edges[k].parent_grad();
+            const double contribution = e[k].partial * g;
+            double& parent = *e[k].parent_grad();
             parent += contribution;
             if (!std::isfinite(contribution) || !std::isfinite(parent)) [[unlikely]]
                 detail::throw_anomaly("backward", detail::op_name(node.op), i,

@@ -65,7 +65,7 @@ Value Value::parameter(double x) {
                          .op = detail::code_of<ops::Leaf>,
                          .first_op = detail::code_of<ops::Leaf>,
                          .second_op = 0,
-                         .fused = 0};
+                         .fused_form = 0};
     return detail::ValueAccess::wrap(node, nullptr);
 }
 
@@ -84,6 +84,7 @@ void Value::set_data(double x) {
     if (node_->op != detail::code_of<ops::Leaf>)
         throw Error(std::string("set_data: only leaves and parameters can be assigned, this value is the result of '") +
                     op() + "'");
+    if (tape_ != nullptr) tape_->note_leaf_assigned(node_);  // product nodes read values at sweep time
     node_->value = x;
 }
 

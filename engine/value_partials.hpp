@@ -51,9 +51,9 @@ template <class SlotOf, class Emit>
 inline void each_value_partial(Tape& tape, const NodeSlots& slots, std::size_t i, Node& node, HigherOrderCursor& log,
                                RebuildScratch& scratch, SlotOf slot_of, Emit emit) {
     const std::uint32_t n = node.n_edges;
-    const auto parent = [&](std::uint32_t k) { return node_of_grad(node.edges[k].parent_grad()); };
+    const auto parent = [&](std::uint32_t k) { return parent_node(node, k); };
     if (!log.recorded_under_guard(i)) throw_not_recorded_under_guard(i, node);
-    if (node.fused != 0) throw_fused(i, node);
+    if (fused_count(node) != 0) throw_fused(i, node);
     if (node.op == code_of<ops::Sum>) {  // d sum / d x_k = 1
         for (std::uint32_t k = 0; k < n; ++k) emit(slot_of(parent(k)), nullptr, 1.0);
         return;

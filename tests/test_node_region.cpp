@@ -50,7 +50,7 @@ TEST_CASE("node region: leaves, op results and parameters live in it, and edges 
     Value::release_parameter(w);
 }
 
-TEST_CASE("node region: an edge is 12 bytes, so S1's step of three ops takes 32 + 3 * 12 bytes") {
+TEST_CASE("node region: an edge is 12 bytes, and S1's step of three ops takes a node and one edge: 32 + 12 bytes") {
     static_assert(sizeof(detail::Edge) == 12);
     static_assert(sizeof(detail::Node) == 32);
     Tape tape;
@@ -58,10 +58,10 @@ TEST_CASE("node region: an edge is 12 bytes, so S1's step of three ops takes 32 
     const std::size_t leaves = tape.bytes_used();
     CHECK(leaves == 3 * 32);
     constexpr int steps = 1000;
-    for (int i = 0; i < steps; ++i) y = (y * w + b).tanh();  // fused: one node, three partials
+    for (int i = 0; i < steps; ++i) y = (y * w + b).tanh();  // fused: one product node, three slots
     CHECK(tape.op_count() == 3 + 3 * steps);
     CHECK(tape.node_count() == 3 + steps);
-    CHECK(tape.bytes_used() - leaves == steps * (32 + 3 * 12));
+    CHECK(tape.bytes_used() - leaves == steps * (32 + 12));
     // And the gradient is the chain's: y_{i+1} = tanh(u_i), u_i = y_i w + b.
     y.backward();
     double yv = 0.5, dy_dw = 0.0, dy_dy0 = 1.0;

@@ -18,6 +18,8 @@
 // backward: for each node from the root down to the first:  grad[parent] += partial * grad.
 // A parent is named by its grad's 32-bit slot in the node region (detail/node_region.hpp), the
 // one address range where every Node lives, parameters included; so an edge is 12 bytes.
+// A product node (y = a*b, maybe + c and an activation: detail/product_node.hpp) keeps its
+// parents' slots alone, three in one Edge, and the sweep makes its partials from their values.
 // Chunks are kept when the tape is cleared, so a warm tape records without touching the heap.
 //
 // Ops that are not scalar nodes (tensor ops) record an Entry: a backward kernel, its saved data
@@ -35,6 +37,7 @@
 #include "tapegrad/detail/chunks.hpp"
 #include "tapegrad/detail/higher_order_log.hpp"
 #include "tapegrad/detail/node.hpp"
+#include "tapegrad/detail/product_node.hpp"
 #include "tapegrad/error.hpp"
 
 namespace tapegrad {
@@ -91,7 +94,7 @@ public:
 
     std::size_t op_count() const { return nodes_.size() + fused_ops_; }  // ops recorded (fused or not)
     std::size_t node_count() const { return nodes_.size(); }             // nodes recorded
-    std::size_t edge_count() const { return edges_.size(); }             // partials recorded
+    std::size_t edge_count() const { return edges_.size(); }             // Edges recorded
     std::size_t bytes_used() const;                                      // by nodes and edges
     std::size_t bytes_reserved() const;                                  // held, used or not
     std::uint64_t generation() const { return generation_; }             // changed by clear(), never reused
@@ -128,9 +131,41 @@ public:
         detail::Node* node = record_in_room(value, second, n_edges);
         node->first_op = first;
         node->second_op = second;
-        node->fused = 1;
+        node->fused_form = detail::fused_form(1, detail::Form::partials);
         ++fused_ops_;
         return node;
+    }
+
+    // A product node y = a*b (detail/product_node.hpp): a and b on this tape; only while
+    // plain_recording(). Its parents' slots take one Edge; the sweep makes its partials.
+    detail::Node* record_product(double value, std::uint8_t op, const detail::Node* a, const detail::Node* b) {
+        detail::Node* node = nodes_.take(1);
+        detail::Edge* slots = edges_.take(1);
+        detail::set_product_slots(slots, detail::slot_of_grad(&a->grad), detail::slot_of_grad(&b->grad));
+        fill(node, value, op, slots, 2, detail::Form::product);
+        last_product_ = node;
+        return node;
+    }
+    // Folding into a product node (can_fuse() said yes): "+ c" as its third parent, or an
+    // activation as its form; expand_product() turns it into ordinary partials (at the value it
+    // has now) for any other op, after which fuse() applies.
+    void fuse_product_bias(detail::Node* node, std::uint8_t op, const detail::Node* c) {
+        node->n_edges = 3;
+        detail::set_product_slot(*node, 2, detail::slot_of_grad(&c->grad));
+        note_fused(node, op, detail::Form::product);
+    }
+    void fuse_product_activation(detail::Node* node, std::uint8_t op, detail::Form form) { note_fused(node, op, form); }
+    void expand_product(detail::Node* node);  // out of line: rare, and the recorders must stay small
+
+    // set_data on one of this tape's leaves: a product node recorded after the leaf may have read
+    // its old value, and would read the new one; so backward and grad() refuse until clear().
+    void note_leaf_assigned(const detail::Node* leaf) {
+        if (last_product_ != nullptr && index_of(leaf) < index_of(last_product_)) products_stale_ = true;
+    }
+    // Raises Error (naming op) if note_leaf_assigned() found a product node that may be stale.
+    void check_products_current(const char* op) const {
+        if (products_stale_) [[unlikely]]
+            throw_stale_products(op);
     }
 
     // Under HigherOrder: keeps the constant operand of the unary node recorded last (its partials
@@ -142,16 +177,16 @@ public:
     // node recorded, no entry was recorded after it, it has partials, and its partials end the
     // edge stream with room for `more` (the new operand's). Then fuse() appends those.
     bool can_fuse(const detail::Node* node, std::uint32_t more) const {
-        return nodes_.is_last(node) && nodes_.next() != sealed_ && node->n_edges != 0 &&
-               edges_.continues_at(node->edges + node->n_edges, more);
+        // A product node takes one Edge and may be expanded first: room for all its partials.
+        // (Selects, not branches: S1 comes here with a product node and S2 without.)
+        const std::uint32_t n = node->n_edges, records = detail::is_product(*node) ? 1 : n;
+        return nodes_.is_last(node) && nodes_.next() != sealed_ && n != 0 &&
+               edges_.continues_at(node->edges + records, more + (n - records));
     }
     detail::Edge* fuse(detail::Node* node, std::uint8_t op, std::uint32_t more) {
         detail::Edge* added = edges_.take_in_place(more);  // can_fuse() saw the room
         node->n_edges += more;
-        if (node->fused == 0) node->second_op = op;
-        node->op = op;
-        node->fused += node->fused != 255;
-        ++fused_ops_;
+        note_fused(node, op, detail::Form::partials);
         return added;
     }
 
@@ -213,8 +248,17 @@ private:
         return c * nodes_.chunk_size() + nodes_.used_in(c) - 1;
     }
 
+    // The op bookkeeping of fusing `op` into node, which then has the given form.
+    void note_fused(detail::Node* node, std::uint8_t op, detail::Form form) {
+        const std::uint8_t fused = detail::fused_count(*node);
+        if (fused == 0) node->second_op = op;
+        node->op = op;
+        node->fused_form = detail::fused_form(static_cast<std::uint8_t>(fused + (fused != detail::kFusedMax)), form);
+        ++fused_ops_;
+    }
+
     static detail::Node* fill(detail::Node* node, double value, std::uint8_t op, detail::Edge* edges,
-                              std::uint32_t n_edges) {
+                              std::uint32_t n_edges, detail::Form form = detail::Form::partials) {
         node->value = value;
         node->grad = 0.0;
         node->edges = edges;
@@ -222,7 +266,7 @@ private:
         node->op = op;
         node->first_op = op;
         node->second_op = 0;
-        node->fused = 0;
+        node->fused_form = detail::fused_form(0, form);
         return node;
     }
 
@@ -232,6 +276,7 @@ private:
     void sweep_nodes_checked(std::size_t begin, std::size_t end);  // anomaly mode's
     void restart_interior_grads(std::size_t node_end, std::size_t entry_end);
     std::size_t index_of(const detail::Node* node) const;
+    [[noreturn]] static void throw_stale_products(const char* op);
 
     detail::NodeChunks nodes_;
     detail::Chunks<detail::Edge> edges_;
@@ -240,10 +285,12 @@ private:
     std::uint64_t generation_ = detail::next_tape_generation();
     bool grad_enabled_ = true;
     bool higher_order_ = false;
-    bool plain_ = true;                     // grad_enabled_ && !higher_order_
-    bool swept_ = false;                    // a backward has run since clear(): interior grads may be non-zero
-    std::size_t fused_ops_ = 0;             // ops recorded by fusing into an existing node
-    const detail::Node* sealed_ = nullptr;  // where the next node went when the last entry was recorded
+    bool plain_ = true;                           // grad_enabled_ && !higher_order_
+    bool swept_ = false;                          // a backward has run since clear(): interior grads may be non-zero
+    std::size_t fused_ops_ = 0;                   // ops recorded by fusing into an existing node
+    const detail::Node* sealed_ = nullptr;        // where the next node went when the last entry was recorded
+    const detail::Node* last_product_ = nullptr;  // the product node recorded last, if any since clear()
+    bool products_stale_ = false;                 // note_leaf_assigned()
     std::unique_ptr<detail::BufferPools, detail::BufferPoolsDeleter> buffer_pools_;  // made on first use
     EntryHook entry_hook_ = nullptr;                                                 // set_entry_hook()
     void* entry_hook_context_ = nullptr;

@@ -5,10 +5,12 @@
 #include <cmath>
 #include <cstdint>
 #include <span>
+#include <type_traits>
 #include <utility>
 
 #include "tapegrad/anomaly.hpp"
 #include "tapegrad/detail/op_table.hpp"
+#include "tapegrad/detail/product_node.hpp"
 #include "tapegrad/value.hpp"
 
 namespace tapegrad::detail {
@@ -90,6 +92,9 @@ template <class Op> inline Value record_binary(const Value& a, const Value& b) {
     check_forward(tape, name, y);
     if (!tape.grad_enabled()) [[unlikely]]
         return V::result(tape.record(y, code_of<Op>, 0), tape, y);
+    if constexpr (std::is_same_v<Op, ops::Mul>)  // a product node (detail/product_node.hpp) if it may
+        if (tape.plain_recording() && a.tape() != nullptr && b.tape() != nullptr) [[likely]]
+            return V::result(tape.record_product(y, code_of<Op>, V::node(a), V::node(b)), tape, y);
     Node* node = tape.record(y, code_of<Op>, 2);
     node->edges[0] = Edge{Op::da(av, bv, y), &V::node(a)->grad};
     node->edges[1] = Edge{Op::db(av, bv, y), &V::node(b)->grad};
@@ -127,9 +132,20 @@ template <class Op> inline Value fuse_unary(Value&& x, double c = 0.0) {
         const double y = Op::value(xv, c);
         const double d = Op::partial(xv, y, c);
         if (d != 0.0) [[likely]] {
+            Tape& tape = *x.tape();
+            if (is_product(*node)) {
+                if (form_of(*node) == Form::product && (d == 1.0 || activation_form<Op> != Form::partials)) {
+                    // x + c and relu of a positive pass the outer partial 1 on; an activation
+                    // becomes the form. Either way the partials stay derivable from the values.
+                    node->value = y;
+                    tape.fuse_product_activation(node, code_of<Op>, d == 1.0 ? Form::product : activation_form<Op>);
+                    V::consume(x);
+                    return V::result(node, tape, y);
+                }
+                tape.expand_product(node);  // at the node's value before this op
+            }
             node->value = y;
             chain(node, d);
-            Tape& tape = *x.tape();
             tape.fuse(node, code_of<Op>, 0);
             V::consume(x);
             return V::result(node, tape, y);  // a prvalue: a copy would mark it shared
@@ -147,9 +163,19 @@ template <class Op> inline Value fuse_binary(Value&& a, const Value& b) {
         const double y = Op::value(av, bv);
         const double da = Op::da(av, bv, y);
         if (da != 0.0) [[likely]] {
+            Tape& tape = *a.tape();
+            if (is_product(*node)) {
+                if constexpr (std::is_same_v<Op, ops::Add>)
+                    if (form_of(*node) == Form::product && node->n_edges == 2) {  // a*b + c
+                        node->value = y;
+                        tape.fuse_product_bias(node, code_of<Op>, V::node(b));
+                        V::consume(a);
+                        return V::result(node, tape, y);
+                    }
+                tape.expand_product(node);  // at the node's value before this op
+            }
             node->value = y;
             chain(node, da);
-            Tape& tape = *a.tape();
             *tape.fuse(node, code_of<Op>, 1) = Edge{Op::db(av, bv, y), &V::node(b)->grad};
             V::consume(a);
             return V::result(node, tape, y);
