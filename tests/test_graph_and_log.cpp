@@ -1,8 +1,10 @@
 // to_dot's picture of a graph, and the library's named logger.
+#include <cmath>
 #include <cstdlib>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include <doctest/doctest.h>
 #include <spdlog/sinks/ostream_sink.h>
@@ -60,4 +62,16 @@ TEST_CASE("the library logs through its own named logger, never the default one"
     log.set_level(level_before);
     spdlog::set_default_logger(default_before);
     CHECK(captured_default.str().empty());
+}
+
+TEST_CASE("to_dot names a long fused chain by its first ops, its last and how many") {
+    Tape::current().clear();
+    Value a = 0.5, b = 0.25;
+    Value y = a * b + 1.0;  // a product node, "+ 1" folded in
+    for (int i = 0; i < 3; ++i) y = std::move(y) * 2.0;
+    CHECK(tapegrad::to_dot(y).find("{ *, +, ..., * (5 ops) |") != std::string::npos);
+    for (int i = 0; i < 40; ++i) y = std::move(y) * 2.0;  // the count saturates at 31 fused ops
+    CHECK(tapegrad::to_dot(y).find("{ *, +, ..., * (32 or more ops) |") != std::string::npos);
+    y.backward();
+    CHECK(a.grad() == std::ldexp(0.25, 43));  // d y / d a = b * 2^43, exact in binary
 }

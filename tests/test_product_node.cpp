@@ -181,6 +181,43 @@ TEST_CASE("product node: S1's gradient is bitwise the one stored partials give")
     Value::release_parameter(pb);
 }
 
+TEST_CASE("product node: sigmoid, exp, relu and plain products give the bits stored partials give") {
+    // One step of each form, with a, b on the tape (a product node) and as parameters (stored
+    // partials), then a second op so the node's grad is not 1.
+    using Step = Value (*)(const Value&, const Value&, const Value&);
+    const Step steps[] = {
+        [](const Value& x, const Value& w, const Value& c) { return (x * w + c).sigmoid(); },
+        [](const Value& x, const Value& w, const Value& c) { return (x * w + c).exp(); },
+        [](const Value& x, const Value& w, const Value& c) { return (x * w + c).relu(); },
+        [](const Value& x, const Value& w, const Value& c) { return x * w + c; },
+        [](const Value& x, const Value& w, const Value&) { return x * w; },
+    };
+    for (Step step : steps) {
+        Tape& tape = Tape::current();
+        tape.clear();
+        Value c = Value::parameter(0.3);
+        Value x = 0.7, w = 1.1;
+        Value y = step(x, w, c);
+        CHECK(detail::is_product(node_of(y)));
+        (y * 0.37).backward();
+        const double yv = y.data(), dx = x.grad(), dw = w.grad(), dc = c.grad();
+        tape.clear();
+        Value px = Value::parameter(0.7), pw = Value::parameter(1.1);
+        c.zero_grad();
+        Value z = step(px, pw, c);
+        CHECK_FALSE(detail::is_product(node_of(z)));
+        CHECK(z.data() == yv);
+        (z * 0.37).backward();
+        CHECK(same_bits(dx, px.grad()));
+        CHECK(same_bits(dw, pw.grad()));
+        CHECK(same_bits(dc, c.grad()));
+        tape.clear();
+        Value::release_parameter(px);
+        Value::release_parameter(pw);
+        Value::release_parameter(c);
+    }
+}
+
 TEST_CASE("product node: expansions across edge chunks keep the chain's gradient") {
     // Each step records a product node and then expands it (the * 0.9 after tanh); edge chunks
     // hold 174762 edges, so this crosses several, where the room to expand is missing.

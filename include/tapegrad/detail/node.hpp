@@ -47,11 +47,11 @@ struct Node {
     std::uint32_t n_edges;
     std::uint8_t op;  // code in the scalar op table (detail/op_table.hpp); the last op if fused
     // For pictures of fused nodes (Note [fusing temporaries] in value.hpp): the op the node was
-    // recorded with, the first op fused into it, and how many were (0: a plain node; saturates).
+    // recorded with and the first op fused into it.
     std::uint8_t first_op, second_op;
-    // How many ops were fused into the node (low 5 bits, saturating at kFusedMax), and its Form
-    // (high 3 bits). One plain byte, read and written whole: bit-fields here made the recorders
-    // merge bytes in registers, on S1's path.
+    // How many ops were fused into the node (low 5 bits; 0: a plain node; saturates at
+    // kFusedMax), and its Form (high 3 bits). One plain byte, read and written whole: as
+    // bit-fields, the recorders merged them in registers on S1's path.
     std::uint8_t fused_form;
 };
 static_assert(sizeof(Node) == 32);
