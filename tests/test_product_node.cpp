@@ -104,7 +104,7 @@ TEST_CASE("product node: + c, tanh, sigmoid, exp, relu and x + const fold in and
         check_near(grads_of(f), {g * kB, g * kA, g});
         check_fd(f);
     }
-    SUBCASE("tanh(a*b + 0.5) and relu(a*b + c) stay product nodes") {
+    SUBCASE("tanh(a*b + 0.5) and relu(b*b + c) stay product nodes") {
         Tape& tape = Tape::current();
         tape.clear();
         Value a = kA, b = kB, c = kC;
