@@ -91,7 +91,8 @@ void MixedWalk::visit_node(std::size_t i, HigherOrderCursor& log) {
     const Edge* e = partials_of(node, made);
     for (std::uint32_t k = 0; k < node.n_edges; ++k) {
         // As backward: a zero adjoint passes nothing on (0 * inf is no contribution).
-        add(slots_.slot(parent(k)), g.data() == 0.0 ? Value(tape_, 0.0) : times(g, e[k].partial));
+        add(slots_.slot(node_of_grad(e[k].parent_grad())),
+            g.data() == 0.0 ? Value(tape_, 0.0) : times(g, e[k].partial));
     }
 }
 

@@ -192,7 +192,10 @@ void Tape::sweep_nodes(std::size_t begin, std::size_t end) {
                 }
             };
             const detail::Node& node = chunk[i];
-            if (detail::is_product(node)) {  // detail/product_node.hpp: partials from the values
+            // A product node's partials, as detail::partials_of makes them, written out here:
+            // the sweep going through partials_of measured 1.03x-1.06x slower on S1 (rounds from
+            // 0.90x to 1.11x). The order of operations must stay the same as there.
+            if (detail::is_product(node)) {
                 const double outer = detail::product_outer(detail::form_of(node), node.value);
                 const std::uint32_t a = detail::product_slot(node, 0), b = detail::product_slot(node, 1);
                 const double da = grads[b + 1] * outer, db = grads[a + 1] * outer;  // a slot's value follows its grad
